@@ -1,0 +1,176 @@
+"""Settings, read from the environment only (django-environ); `.env` is read when present."""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env")
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def https_url(name: str, value: str) -> str:
+    """Accept `https://` anywhere and `http://` only on a loopback host (the emulator)."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return value.rstrip("/")
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return value.rstrip("/")
+    raise ImproperlyConfigured(
+        f"{name} must be an https:// URL (http:// only on 127.0.0.1 or localhost): {value!r}"
+    )
+
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "accounts",
+    "federation",
+    "identity",
+    "protected",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.TokenRefreshMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Sessions hold tokens, so they live on the server (database), never in signed cookies.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)  # absolute lifetime
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+CSRF_COOKIE_SAMESITE = "Lax"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# --- Amazon Cognito and AWS -------------------------------------------------------------------
+AWS_REGION = env.str("AWS_REGION")
+# Empty against AWS; boto3 reads AWS_ENDPOINT_URL itself, the app also passes it explicitly.
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
+COGNITO_USER_POOL_ID = env.str("COGNITO_USER_POOL_ID")
+COGNITO_CLIENT_ID = env.str("COGNITO_CLIENT_ID")
+COGNITO_CLIENT_SECRET = env.str("COGNITO_CLIENT_SECRET", default="") or None
+COGNITO_ISSUER = https_url(
+    "COGNITO_ISSUER",
+    env.str(
+        "COGNITO_ISSUER",
+        default=f"https://cognito-idp.{AWS_REGION}.amazonaws.com/{COGNITO_USER_POOL_ID}",
+    ),
+)
+COGNITO_DOMAIN = https_url("COGNITO_DOMAIN", env.str("COGNITO_DOMAIN"))
+COGNITO_SCOPES = env.list("COGNITO_SCOPES", default=["openid", "email", "profile"])
+COGNITO_IDENTITY_POOL_ID = env.str("COGNITO_IDENTITY_POOL_ID", default="")
+PROTECTED_BUCKET = env.str("PROTECTED_BUCKET", default="")
+
+# The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
+# from the request's Host header, so a poisoned Host cannot change where codes are sent.
+APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000" if DEBUG else None)
+if not APP_URL:
+    raise ImproperlyConfigured("Set the APP_URL environment variable")
+APP_URL = APP_URL.rstrip("/")
+
+# Network calls: explicit timeouts everywhere (seconds).
+HTTP_TIMEOUT = (env.float("HTTP_CONNECT_TIMEOUT", default=3.0), env.float("HTTP_READ_TIMEOUT", default=5.0))
+# Refresh tokens this many seconds before they expire.
+TOKEN_REFRESH_MARGIN = env.int("TOKEN_REFRESH_MARGIN", default=120)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "accounts": {"handlers": ["console"], "level": "INFO"},
+        "django": {"handlers": ["console"], "level": "INFO"},
+    },
+}
+
+# The demo command (`manage.py demo`) lives with the emulator, a development tool that is only
+# installed with the `emulator` extra and never imported by the apps.
+if DEBUG and importlib.util.find_spec("moto") is not None:
+    INSTALLED_APPS.append("emulator")

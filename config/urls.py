@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import include, path
+
+from config import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("federation/", include("federation.urls")),
+    path("identity/", include("identity.urls")),
+    path("protected/", include("protected.urls")),
+]

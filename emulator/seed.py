@@ -1,0 +1,44 @@
+"""The demo world: the same IDs, secrets and users on every start, so tests and people can rely on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+USER_POOL_NAME = "cognito-reference-demo"
+USER_POOL_ID = f"{REGION}_DEMOpool1"
+CLIENT_NAME = "demo-web-app"
+CLIENT_ID = "4demo0app0client0id000001a"
+CLIENT_SECRET = "demo-client-secret-0123456789abcdefghijklmnopqrstuvwxyz0123"
+DOMAIN_PREFIX = "demo-login"
+SCOPES = ("openid", "email", "profile", "phone", "aws.cognito.signin.user.admin")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    email: str
+    mfa: str = "none"  # one of none, totp, sms, email
+    totp_secret: str | None = None
+    phone_number: str | None = None
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser(
+        username="alice",
+        password="Alice-Passw0rd!",
+        email="alice@example.com",
+        mfa="totp",
+        totp_secret="JBSWY3DPEHPK3PXPALICE234",
+    ),
+    DemoUser(
+        username="carol",
+        password="Carol-Passw0rd!",
+        email="carol@example.com",
+        mfa="totp",
+        totp_secret="KRSXG5CTMVRXEZLUCAROL567",
+    ),
+    DemoUser(username="bob", password="Bob-Passw0rd!", email="bob@example.com"),
+)

@@ -1,0 +1,36 @@
+"""Test settings: the production settings module, configured the way `manage.py demo` configures it.
+
+The emulator's port is only known once the `emulator` fixture has started it, so the three
+settings that depend on it start as placeholders and that fixture points them at the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+
+from emulator import seed
+
+os.environ.update(
+    {
+        "DJANGO_SECRET_KEY": "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+        "DATABASE_URL": "sqlite://:memory:",
+        "AWS_REGION": seed.REGION,
+        "AWS_ENDPOINT_URL": "http://localhost:1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
+        "COGNITO_CLIENT_ID": seed.CLIENT_ID,
+        "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
+        "COGNITO_ISSUER": f"http://localhost:1/{seed.USER_POOL_ID}",
+        "COGNITO_DOMAIN": "http://localhost:1",
+        "APP_URL": "http://testserver",
+    }
+)
+
+from config.settings import *  # noqa: E402, F403
+
+# Plain HTTP in tests (the test client), everything else as in production.
+SECURE_SSL_REDIRECT = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
