@@ -1,0 +1,104 @@
+"""The demo's configuration: `manage.py demo` options and the environment they give the app.
+
+manage.py calls `demo_environ()` before Django reads its settings, so the settings module and the
+`runserver` child both see the same values. Values already in the environment win, so a user can
+override any of them (for instance `DATABASE_URL`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from pathlib import Path
+
+from emulator import seed
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_EMULATOR_PORT = 9229
+DEFAULT_MANIFEST = BASE_DIR / "demo-manifest.json"
+# A key for local sessions only: generated once per checkout, git-ignored, never used elsewhere.
+SECRET_KEY_FILE = BASE_DIR / ".demo-secret-key"
+
+
+def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options, shared by `demo_environ()` and the management command."""
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="the site's address (default %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="the site's port (default %(default)s)"
+    )
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=DEFAULT_EMULATOR_PORT,
+        help="the emulator's port on localhost (default %(default)s)",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=DEFAULT_MANIFEST,
+        help="where to write the manifest JSON (default: demo-manifest.json at the repo root)",
+    )
+
+
+def parse_demo_arguments(argv: list[str]) -> argparse.Namespace:
+    """Parse the demo's options, ignoring Django's own (`--verbosity`, `--help`...)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_demo_arguments(parser)
+    options, _ = parser.parse_known_args(argv)
+    return options
+
+
+def app_url(host: str, port: int) -> str:
+    """The site's public base URL, as the browser and the OAuth redirect URIs see it."""
+    return f"http://{host}:{port}"
+
+
+def emulator_url(port: int) -> str:
+    """The emulator's base URL: AWS endpoint and managed login domain in one."""
+    return f"http://localhost:{port}"
+
+
+def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
+    """Read the local demo's session key, creating it on first use."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another demo created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+def demo_environ(argv: list[str]) -> dict[str, str]:
+    """The environment for the demo: the app configured for the emulator, user's values first."""
+    options = parse_demo_arguments(argv)
+    aws = emulator_url(options.emulator_port)
+    defaults = {
+        "DJANGO_DEBUG": "true",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "AWS_REGION": seed.REGION,
+        "AWS_ENDPOINT_URL": aws,
+        # moto accepts any credentials; these keep boto3 from looking for real ones.
+        "AWS_ACCESS_KEY_ID": "demo",
+        "AWS_SECRET_ACCESS_KEY": "demo",
+        "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
+        "COGNITO_CLIENT_ID": seed.CLIENT_ID,
+        "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
+        "COGNITO_ISSUER": f"{aws}/{seed.USER_POOL_ID}",
+        "COGNITO_DOMAIN": aws,
+        "APP_URL": app_url(options.host, options.port),
+    }
+    environ = {name: value for name, value in defaults.items() if name not in os.environ}
+    if "DJANGO_SECRET_KEY" not in os.environ:
+        environ["DJANGO_SECRET_KEY"] = demo_secret_key()
+    return environ

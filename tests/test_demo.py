@@ -1,0 +1,254 @@
+"""`manage.py demo` as its users run it: a process that becomes ready, answers and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from emulator import seed
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+MANIFEST_KEYS = {
+    "app_url",
+    "region",
+    "user_pool_id",
+    "client_id",
+    "client_secret",
+    "issuer",
+    "managed_login_url",
+    "aws_endpoint_url",
+    "identity_pool_id",
+    "bucket",
+    "inbox_url",
+    "reset_url",
+    "users",
+    "identity_providers",
+}
+READY_TIMEOUT = 60.0
+
+
+@dataclass
+class Demo:
+    process: subprocess.Popen[bytes]
+    manifest_path: Path
+    log: Path
+    ports: tuple[int, int]
+
+    def manifest(self) -> dict:
+        return json.loads(self.manifest_path.read_text())
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def demo_env(tmp_path: Path) -> dict[str, str]:
+    """The caller's environment without this test run's settings, with a database of its own."""
+    kept = {
+        name: value
+        for name, value in os.environ.items()
+        if name in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
+    }
+    return {**kept, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+
+
+def start_demo(tmp_path: Path, *extra: str, port: int = 0, emulator_port: int = 0) -> Demo:
+    port = port or free_port("127.0.0.1")
+    emulator_port = emulator_port or free_port("localhost")
+    manifest = tmp_path / "manifest.json"
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "manage.py", "demo", "--port", str(port)),
+                *("--emulator-port", str(emulator_port), "--manifest", str(manifest), *extra),
+            ],
+            cwd=BASE_DIR,
+            env=demo_env(tmp_path),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Demo(process, manifest, log, (port, emulator_port))
+
+
+def wait_ready(demo: Demo) -> dict:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not demo.manifest_path.exists():
+        if demo.process.poll() is not None:
+            pytest.fail(f"demo exited with {demo.process.returncode}:\n{demo.output()}")
+        if time.monotonic() > deadline:
+            stop(demo)
+            pytest.fail(f"no manifest within {READY_TIMEOUT} s:\n{demo.output()}")
+        time.sleep(0.1)
+    return demo.manifest()
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def is_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def stop(demo: Demo, signum: int = signal.SIGTERM) -> int:
+    if demo.process.poll() is None:
+        demo.process.send_signal(signum)
+    try:
+        return demo.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        demo.process.kill()
+        raise
+
+
+@pytest.fixture(scope="module")
+def running_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    demo = start_demo(tmp_path_factory.mktemp("demo"))
+    wait_ready(demo)
+    yield demo
+    stop(demo)
+
+
+def test_manifest_describes_the_demo_world(running_demo: Demo) -> None:
+    manifest = running_demo.manifest()
+    port, emulator_port = running_demo.ports
+
+    assert manifest.keys() >= MANIFEST_KEYS
+    assert manifest["app_url"] == f"http://127.0.0.1:{port}"
+    assert manifest["aws_endpoint_url"] == f"http://localhost:{emulator_port}"
+    assert manifest["issuer"] == f"http://localhost:{emulator_port}/{seed.USER_POOL_ID}"
+    assert manifest["region"] == seed.REGION
+    assert manifest["user_pool_id"] == seed.USER_POOL_ID
+    assert manifest["client_id"] == seed.CLIENT_ID
+    assert manifest["client_secret"] == seed.CLIENT_SECRET
+    users = {user["username"]: user for user in manifest["users"]}
+    for demo_user in seed.DEMO_USERS:
+        user = users[demo_user.username]
+        assert user["password"] == demo_user.password
+        assert user["email"] == demo_user.email
+        assert user["mfa"] == demo_user.mfa
+        assert user.get("totp_secret") == demo_user.totp_secret
+
+
+def test_site_and_emulator_answer_at_the_manifest_urls(running_demo: Demo) -> None:
+    manifest = running_demo.manifest()
+
+    health = requests.get(f"{manifest['app_url']}/healthz", timeout=5)
+    discovery = requests.get(f"{manifest['issuer']}/.well-known/openid-configuration", timeout=5)
+
+    assert health.status_code == 200
+    assert discovery.status_code == 200
+    assert discovery.json()["issuer"] == manifest["issuer"]
+
+
+def test_home_page_links_to_managed_login(running_demo: Demo) -> None:
+    home = requests.get(f"{running_demo.manifest()['app_url']}/", timeout=5)
+
+    assert home.status_code == 200
+    assert re.search(r'href="/accounts/login/"', home.text)
+
+
+def test_values_already_in_the_environment_win(tmp_path: Path) -> None:
+    """demo_environ() only fills gaps: a value the user exported is kept."""
+    code = (
+        "import os, json; os.environ['APP_URL'] = 'http://127.0.0.1:1234'; "
+        "from emulator.demo import demo_environ; "
+        "print(json.dumps(demo_environ(['--port', '9000', '--emulator-port', '9999'])))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=demo_env(tmp_path),
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    environ = json.loads(out.stdout)
+
+    assert "APP_URL" not in environ
+    assert environ["AWS_ENDPOINT_URL"] == "http://localhost:9999"
+    assert environ["COGNITO_ISSUER"] == f"http://localhost:9999/{seed.USER_POOL_ID}"
+    assert environ["COGNITO_DOMAIN"] == "http://localhost:9999"
+    assert environ["DJANGO_DEBUG"] == "true"
+    assert environ["DJANGO_SECRET_KEY"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_every_process_and_frees_the_ports(tmp_path: Path, signum: int) -> None:
+    demo = start_demo(tmp_path)
+    wait_ready(demo)
+    started = descendants(demo.process.pid)
+    assert started, "the site runs as a child process"
+
+    assert stop(demo, signum) == 0, demo.output()
+
+    assert [pid for pid in started if is_running(pid)] == []
+    assert port_is_free("127.0.0.1", demo.ports[0])
+    assert port_is_free("localhost", demo.ports[1])
+    assert not demo.manifest_path.exists()
+    assert "Traceback" not in demo.output()
+
+
+@pytest.mark.parametrize("taken", ["--port", "--emulator-port"])
+def test_taken_port_is_a_clear_error(tmp_path: Path, taken: str) -> None:
+    host = "127.0.0.1" if taken == "--port" else "localhost"
+    with socket.socket() as squatter:
+        squatter.bind((host, 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        ports = {"port": port} if taken == "--port" else {"emulator_port": port}
+        demo = start_demo(tmp_path, **ports)
+        code = demo.process.wait(timeout=30)
+
+    output = demo.output()
+    assert code != 0
+    assert f"{taken}: cannot listen on {host}:{port}" in output
+    assert "Traceback" not in output
+    assert not demo.manifest_path.exists()
