@@ -1,0 +1,107 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, the site on 127.0.0.1, the emulator
+on localhost (two sites, so the browser keeps their cookies apart as it would in production).
+
+Without a Chromium the browser tests are skipped, loudly; with REQUIRE_BROWSER=1 (CI) they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from django.conf import LazySettings
+from playwright.sync_api import Browser, Page, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from emulator.server import Emulator
+
+# Chromium on a machine without network access hangs on its background services without these.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+_skipped: list[str] = []
+
+
+def find_chromium() -> str | None:
+    """CHROMIUM from the environment, else Debian's chromium on PATH or in /usr/bin."""
+    for candidate in (
+        os.environ.get("CHROMIUM"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        "/usr/bin/chromium",
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def no_browser(reason: str) -> None:
+    """Fail under REQUIRE_BROWSER=1, otherwise skip and say so in the summary."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    if not _skipped:
+        warnings.warn(f"browser tests SKIPPED: {reason}", stacklevel=1)
+    _skipped.append(reason)
+    pytest.skip(f"browser tests SKIPPED: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped:
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.line(
+            f"{len(_skipped)} browser test(s) did not run: {_skipped[0]}. "
+            "Install Debian's chromium (`apt-get install chromium`) or set CHROMIUM=/path.",
+            red=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the browser tests."""
+    executable = find_chromium()
+    if executable is None:
+        no_browser("no chromium executable found")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile (no cookies) for each test."""
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="package")
+def live_server(django_db_setup: None) -> Iterator[LiveServer]:
+    """The site on 127.0.0.1 (pytest-django's default, localhost, is the emulator's host)."""
+    server = LiveServer("127.0.0.1:0")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(live_server: LiveServer, emulator: Emulator, settings: LazySettings) -> str:
+    """The site's URL, registered with the emulator as a redirect and sign-out URL."""
+    settings.APP_URL = live_server.url
+    # Plain HTTP on loopback in the browser: Secure cookies would not come back.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    emulator.add_app_url(live_server.url)
+    return live_server.url
