@@ -1,0 +1,284 @@
+"""Verify Cognito JWTs: as strict as aws-jwt-verify, plus the checks an OIDC relying party adds."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from django.conf import settings
+from jwt.algorithms import RSAAlgorithm
+
+logger = logging.getLogger("accounts")
+
+ALGORITHM = "RS256"
+# A Cognito token is about 1 KB; anything far larger is not one, so it is refused before parsing.
+MAX_TOKEN_LENGTH = 16 * 1024
+MAX_JWKS_BYTES = 256 * 1024
+
+
+class TokenInvalid(Exception):
+    """A token failed verification; `code` says which check, for logs and tests."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+class JwksUnavailable(TokenInvalid):
+    """The issuer's keys could not be fetched, and none were known: an upstream failure."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("jwks_unavailable", detail)
+
+
+# PyJWT's exceptions mapped to the codes callers and logs see; subclasses come first.
+_PYJWT_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "expired"),
+    (jwt.ImmatureSignatureError, "not_yet_valid"),
+    (jwt.InvalidSignatureError, "bad_signature"),
+    (jwt.InvalidAlgorithmError, "bad_alg"),
+    (jwt.InvalidIssuerError, "wrong_issuer"),
+    (jwt.InvalidAudienceError, "wrong_audience"),
+    (jwt.MissingRequiredClaimError, "missing_claim"),
+    (jwt.InvalidIssuedAtError, "malformed"),
+    (jwt.exceptions.InvalidSubjectError, "malformed"),
+    (jwt.exceptions.InvalidJTIError, "malformed"),
+    (jwt.DecodeError, "malformed"),
+)
+
+
+def _pyjwt_code(error: jwt.PyJWTError) -> str:
+    for error_class, code in _PYJWT_CODES:
+        if isinstance(error, error_class):
+            return code
+    return "invalid"
+
+
+def _b64url_decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+class JwksCache:
+    """An issuer's signing keys: fetched lazily, refetched on an unknown kid at most every N s."""
+
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        timeout: tuple[float, float] = (2.0, 3.0),
+        min_refetch_interval: float = 10.0,
+    ) -> None:
+        self.jwks_url = jwks_url
+        self.timeout = timeout
+        self.min_refetch_interval = min_refetch_interval
+        self.fetch_count = 0
+        self._keys: dict[str, RSAPublicKey] = {}
+        self._fetched_at: float | None = None
+        self._last_fetch_failed = False
+        self._lock = threading.Lock()
+        self._http = requests.Session()
+
+    def get_key(self, kid: str) -> RSAPublicKey:
+        """The public key for `kid`; raises TokenInvalid("unknown_kid") when the issuer has none."""
+        key = self._keys.get(kid)
+        if key is not None:
+            return key
+        with self._lock:
+            key = self._keys.get(kid)
+            if key is None and self._may_refetch():
+                self._refresh()
+                key = self._keys.get(kid)
+        if key is not None:
+            return key
+        if not self._keys and self._last_fetch_failed:
+            raise JwksUnavailable(self.jwks_url)
+        raise TokenInvalid("unknown_kid")
+
+    def _may_refetch(self) -> bool:
+        # Unknown kids come from the token, so an attacker could send many: never let them
+        # turn into more than one request to the issuer per interval.
+        return (
+            self._fetched_at is None
+            or time.monotonic() - self._fetched_at >= self.min_refetch_interval
+        )
+
+    def _refresh(self) -> None:
+        self._fetched_at = time.monotonic()
+        self.fetch_count += 1
+        try:
+            keys = self._fetch()
+        except (requests.RequestException, ValueError) as error:
+            # Keep the last good keys: a flaky issuer must not sign everyone out.
+            self._last_fetch_failed = True
+            logger.warning(
+                "event=jwks_fetch_failed url=%s error=%s", self.jwks_url, type(error).__name__
+            )
+            return
+        self._last_fetch_failed = False
+        self._keys = keys
+
+    def _fetch(self) -> dict[str, RSAPublicKey]:
+        # No redirects: the keys must come from the issuer's own URL, nowhere else.
+        response = self._http.get(self.jwks_url, timeout=self.timeout, allow_redirects=False)
+        if response.status_code != 200:
+            raise ValueError(f"JWKS answered HTTP {response.status_code}")
+        if len(response.content) > MAX_JWKS_BYTES:
+            raise ValueError("JWKS too large")
+        document = response.json()
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise ValueError("JWKS has no keys list")
+        keys: dict[str, RSAPublicKey] = {}
+        for jwk in document["keys"]:
+            key = _signing_key(jwk)
+            if key is not None:
+                keys[jwk["kid"]] = key
+        if not keys:
+            raise ValueError("JWKS has no RS256 signing keys")
+        return keys
+
+
+def _signing_key(jwk: object) -> RSAPublicKey | None:
+    """The RSA public key of an RS256 signing JWK, or None for any other kind of key."""
+    if not isinstance(jwk, dict):
+        return None
+    if (
+        jwk.get("kty") != "RSA"
+        or jwk.get("use") != "sig"
+        or jwk.get("alg") != ALGORITHM
+        or not isinstance(jwk.get("kid"), str)
+    ):
+        return None
+    try:
+        key = RSAAlgorithm.from_jwk(jwk)
+    except (jwt.InvalidKeyError, ValueError, TypeError, KeyError):
+        return None
+    return key if isinstance(key, RSAPublicKey) else None
+
+
+class CognitoTokenValidator:
+    """Verifies a user pool's ID and access tokens for one app client."""
+
+    def __init__(self, *, issuer: str, client_id: str, jwks: JwksCache, leeway: int = 30) -> None:
+        self.issuer = issuer
+        self.client_id = client_id
+        self.jwks = jwks
+        self.leeway = leeway
+        # Built once: PyJWT merges per-call options on every decode, so pass none per call.
+        self._jwt = jwt.PyJWT(
+            {
+                "require": ["exp", "iat", "sub", "iss", "token_use"],
+                "strict_aud": True,
+                "verify_signature": True,
+            }
+        )
+
+    def validate_id_token(
+        self, token: str, *, nonce: str | None = None, access_token: str | None = None
+    ) -> dict[str, Any]:
+        """The claims of a verified ID token for this client (and this login's nonce, if given)."""
+        claims = self._decode(token, audience=self.client_id)
+        if claims["token_use"] != "id":
+            raise TokenInvalid("wrong_token_use")
+        # OIDC: when present, azp names the party the token was issued to; it must be us.
+        if "azp" in claims and claims["azp"] != self.client_id:
+            raise TokenInvalid("wrong_audience", "azp")
+        if nonce is not None and not _same(claims.get("nonce"), nonce):
+            raise TokenInvalid("nonce_mismatch")
+        claimed_hash = claims.get("at_hash")
+        if (
+            access_token is not None
+            and claimed_hash is not None
+            and not _same(claimed_hash, at_hash(access_token))
+        ):
+            raise TokenInvalid("at_hash_mismatch")
+        return claims
+
+    def validate_access_token(self, token: str) -> dict[str, Any]:
+        """The claims of a verified access token issued to this client."""
+        # Cognito access tokens carry client_id and no aud, so PyJWT must see no audience.
+        claims = self._decode(token, audience=None)
+        if claims["token_use"] != "access":
+            raise TokenInvalid("wrong_token_use")
+        if claims.get("client_id") != self.client_id:
+            raise TokenInvalid("wrong_audience", "client_id")
+        return claims
+
+    def _decode(self, token: str, *, audience: str | None) -> dict[str, Any]:
+        key = self.jwks.get_key(_header_kid(token))
+        try:
+            return self._jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+            )
+        except jwt.PyJWTError as error:
+            raise TokenInvalid(_pyjwt_code(error), str(error)) from None
+
+
+def _header_kid(token: object) -> str:
+    """The kid of an RS256 token's header; any other header is refused before a key is looked up."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise TokenInvalid("malformed", "not a token")
+    if token.count(".") != 2:
+        raise TokenInvalid("malformed", "not three segments")
+    try:
+        header = json.loads(_b64url_decode(token[: token.index(".")]))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise TokenInvalid("malformed", "header") from None
+    if not isinstance(header, dict):
+        raise TokenInvalid("malformed", "header")
+    # Only the configured algorithm; keys offered by the token itself (jwk, jku, x5u) are
+    # never read: the key always comes from the issuer's JWKS by kid.
+    if header.get("alg") != ALGORITHM:
+        raise TokenInvalid("bad_alg")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TokenInvalid("missing_kid")
+    return kid
+
+
+def _same(claimed: object, expected: str) -> bool:
+    return isinstance(claimed, str) and hmac.compare_digest(claimed, expected)
+
+
+def at_hash(access_token: str) -> str:
+    """OIDC at_hash for RS256: base64url of the left half of SHA-256 of the access token."""
+    digest = hashlib.sha256(access_token.encode("ascii", "replace")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
+
+
+_validators: dict[tuple[str, str], CognitoTokenValidator] = {}
+_validators_lock = threading.Lock()
+
+
+def token_validator() -> CognitoTokenValidator:
+    """The validator for the configured pool and client, one per process (its JWKS stays warm)."""
+    cache_key = (settings.COGNITO_ISSUER, settings.COGNITO_CLIENT_ID)
+    validator = _validators.get(cache_key)
+    if validator is None:
+        with _validators_lock:
+            validator = _validators.get(cache_key)
+            if validator is None:
+                issuer, client_id = cache_key
+                validator = CognitoTokenValidator(
+                    issuer=issuer,
+                    client_id=client_id,
+                    jwks=JwksCache(
+                        f"{issuer}/.well-known/jwks.json", timeout=settings.HTTP_TIMEOUT
+                    ),
+                )
+                _validators[cache_key] = validator
+    return validator
