@@ -1,0 +1,148 @@
+"""The README documents the test-target contract: every URL, variable, selector and manifest key.
+
+Names are read from the code (URL patterns, config/settings.py, templates and emulator pages), so
+a new URL, variable or `data-testid` fails here until the README (and .env.example) mention it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+README = BASE_DIR / "README.md"
+ENV_EXAMPLE = BASE_DIR / ".env.example"
+
+# DESIGN.md, "The test-target contract".
+CONTRACT_URLS = [
+    "/",
+    "/accounts/login/",
+    "/accounts/callback/",
+    "/accounts/logout/",
+    "/accounts/signin/",
+    "/accounts/signup/",
+    "/accounts/password/forgot/",
+    "/accounts/mfa/",
+    "/federation/",
+    "/identity/",
+    "/identity/guest/",
+    "/protected/",
+    "/healthz",
+]
+CONTRACT_TESTIDS = [
+    "username",
+    "password",
+    "submit",
+    "mfa-code",
+    "error",
+    "current-user",
+    "sign-out",
+    "idp-<name>",
+    "s3-object",
+    "identity-id",
+]
+MANIFEST_KEYS = [
+    "app_url",
+    "region",
+    "user_pool_id",
+    "client_id",
+    "client_secret",
+    "issuer",
+    "managed_login_url",
+    "aws_endpoint_url",
+    "identity_pool_id",
+    "bucket",
+    "inbox_url",
+    "reset_url",
+    "users",
+    "identity_providers",
+    "totp_secret",
+]
+DEMO_OPTIONS = ["--host", "--port", "--emulator-port", "--manifest"]
+
+ENV_READ = re.compile(r"\benv(?:\.[a-z_]+)?\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']")
+TESTID = re.compile(r"data-testid=[\"']([^\"']+)[\"']")
+# A placeholder inside a testid (`idp-{{ idp.name }}`, `idp-{name}`) is the contract's <name>.
+PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{[^}]*\}")
+
+
+def settings_variables() -> set[str]:
+    """Every environment variable config/settings.py reads through django-environ."""
+    return set(ENV_READ.findall((BASE_DIR / "config" / "settings.py").read_text()))
+
+
+def url_routes(patterns: Iterable[URLPattern | URLResolver] | None = None, prefix: str = "/"):
+    """Every route of the project's URLconf, as a path (`/accounts/login/`)."""
+    routes: set[str] = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            routes |= url_routes(pattern.url_patterns, route)
+        else:
+            routes.add(route)
+    return routes
+
+
+def page_testids() -> set[str]:
+    """Every `data-testid` in the site's templates and the emulator's pages."""
+    files = [*(BASE_DIR / "templates").rglob("*.html"), *(BASE_DIR / "emulator").rglob("*.py")]
+    found: set[str] = set()
+    for path in files:
+        for testid in TESTID.findall(path.read_text()):
+            found.add(PLACEHOLDER.sub("<name>", testid))
+    return found
+
+
+def missing_from(text: str, names: Iterable[str]) -> list[str]:
+    """The names that `text` does not mention as code (`name`)."""
+    return sorted(name for name in set(names) if f"`{name}`" not in text)
+
+
+def env_example_names() -> set[str]:
+    """Variables .env.example assigns, commented out or not."""
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
+
+
+def test_readme_lists_every_url() -> None:
+    assert missing_from(README.read_text(), [*CONTRACT_URLS, *url_routes()]) == []
+
+
+def test_readme_lists_every_environment_variable() -> None:
+    assert missing_from(README.read_text(), settings_variables()) == []
+
+
+def test_env_example_lists_every_environment_variable() -> None:
+    assert sorted(settings_variables() - env_example_names()) == []
+
+
+def test_readme_lists_every_data_testid() -> None:
+    assert missing_from(README.read_text(), [*CONTRACT_TESTIDS, *page_testids()]) == []
+
+
+def test_readme_lists_the_manifest_keys_and_demo_options() -> None:
+    assert missing_from(README.read_text(), [*MANIFEST_KEYS, *DEMO_OPTIONS]) == []
+
+
+def test_readme_leads_with_the_two_commands() -> None:
+    text = README.read_text()
+
+    first_demo, first_test = text.find("make demo"), text.find("make test")
+
+    assert 0 <= first_demo < 1500
+    assert 0 <= first_test < 3000
+
+
+def test_the_scans_find_the_names_the_code_uses() -> None:
+    """Guards the checks above against a scan that silently finds nothing."""
+    assert {"DJANGO_SECRET_KEY", "COGNITO_DOMAIN", "APP_URL"} <= settings_variables()
+    assert {"/", "/healthz"} <= url_routes()
+    assert {"username", "password", "submit", "current-user", "sign-out"} <= page_testids()
+
+
+def test_a_name_missing_from_the_readme_is_reported() -> None:
+    text = README.read_text().replace("`/healthz`", "")
+
+    assert missing_from(text, ["/healthz", "APP_URL"]) == ["/healthz"]
