@@ -1,13 +1,19 @@
 # The two commands of the README: `make demo` and `make test`. Each sets up what it needs.
-PYTHON ?= python3.11
+# Python 3.11 to 3.13; PYTHON=/path/to/python picks one.
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Extra arguments, e.g. `make demo DEMO_ARGS="--port 8001"`, `make test PYTEST_ARGS="-k demo"`.
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
 
 .PHONY: demo test lint format browser-deps bench clean
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 2; }
+	@test -n "$(PYTHON)" || { echo "make: no python3 found; set PYTHON=/path/to/python3.11"; exit 2; }
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 14))' \
+		|| { echo "make: $(PYTHON) is not Python 3.11-3.13; set PYTHON=/path/to/python3.11"; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
@@ -16,17 +22,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $(STAMP)
 
 # Debian's chromium for the browser tests (Playwright cannot download its own browser here).
+# Without it the browser tests skip loudly; under REQUIRE_BROWSER=1 (CI) they fail instead.
 browser-deps:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "make: installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+			|| echo "make: WARNING: could not install chromium; browser tests will be SKIPPED"; \
 	else \
 		echo "make: WARNING: no chromium and no way to install it; browser tests will be SKIPPED"; \
 	fi
 
 demo: $(STAMP)
-	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -37,7 +45,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 test: $(STAMP) browser-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/tokens.py
