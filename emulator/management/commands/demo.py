@@ -60,7 +60,7 @@ class Command(BaseCommand):
         emulator = start_emulator(emulator_port)
         try:
             emulator.add_app_url(site_url)
-            site = start_site(host, port)
+            site = start_site(host, port, world_environ(emulator.manifest(site_url)))
             try:
                 wait_until_ready(site, stopping, f"{site_url}/healthz", emulator.issuer)
                 if stopping.is_set():
@@ -102,12 +102,21 @@ def start_emulator(port: int) -> Emulator:
         ) from None
 
 
-def start_site(host: str, port: int) -> subprocess.Popen[bytes]:
+def world_environ(manifest: dict[str, Any]) -> dict[str, str]:
+    """Settings only known once the emulator has provisioned its world (user's values first)."""
+    known = {
+        "COGNITO_IDENTITY_POOL_ID": manifest.get("identity_pool_id"),
+        "PROTECTED_BUCKET": manifest.get("bucket"),
+    }
+    return {name: value for name, value in known.items() if value and name not in os.environ}
+
+
+def start_site(host: str, port: int, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
     """`manage.py runserver` in a process group of its own: stopping it stops its reloader too."""
     return subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py, no shell)
         [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"{host}:{port}"],
         cwd=BASE_DIR,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE},
+        env={**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE},
         start_new_session=True,
     )
 

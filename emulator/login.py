@@ -1,0 +1,132 @@
+"""The managed-login pages: /login (username and password) and /mfa (TOTP)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from moto.cognitoidp.models import UserStatus
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request, Response
+
+from emulator import pages
+from emulator.authorize import (
+    AuthorizeRequest,
+    parse_authorize,
+    redirect_with_code,
+    set_session_cookie,
+    start_hosted_session,
+)
+from emulator.errors import ErrorPage
+from emulator.mfa import requires_totp, totp_accept
+from emulator.state import PENDING_SIGNIN_SECONDS, PendingSignIn
+from emulator.tokens import new_opaque_token
+
+if TYPE_CHECKING:
+    from emulator.state import EmulatorState
+
+CSRF_COOKIE = "cognito-demo-csrf"
+MAX_MFA_ATTEMPTS = 5
+# One message for "no such user" and "wrong password", so accounts cannot be enumerated.
+INCORRECT_CREDENTIALS = "Incorrect username or password."
+USER_NOT_CONFIRMED = "User is not confirmed."
+PASSWORD_RESET_REQUIRED = "Password reset required for the user."
+INVALID_CODE = "Invalid code or auth state for the user."
+EXPIRED_FORM = "Your sign-in form expired. Please try again."
+
+
+def login(state: EmulatorState, request: Request) -> Response:
+    """GET: the sign-in form. POST: check the password, then finish or ask for the TOTP code."""
+    query = request.query_string.decode("utf-8", "replace")
+    authorize_request = parse_authorize(state, request.args, query=query)
+    action = f"/login?{query}"
+    csrf_cookie, csrf = _csrf(state, request)
+    if request.method == "GET":
+        response = pages.login_page(
+            action=action, csrf=csrf, username=authorize_request.login_hint or ""
+        )
+        return _with_csrf_cookie(response, csrf_cookie)
+
+    username = request.form.get("username", "").strip()
+    if not _csrf_valid(state, request):
+        response = pages.login_page(action=action, csrf=csrf, username=username, error=EXPIRED_FORM)
+        response.status_code = 400
+        return _with_csrf_cookie(response, csrf_cookie)
+    user = state.pool._get_user(username) if username else None
+    password = request.form.get("password", "")
+    if user is None or not hmac.compare_digest((user.password or "").encode(), password.encode()):
+        error: str | None = INCORRECT_CREDENTIALS
+    elif not user.enabled:
+        error = "User is disabled."
+    elif user.status == UserStatus.UNCONFIRMED:
+        error = USER_NOT_CONFIRMED
+    elif user.status != UserStatus.CONFIRMED:
+        error = PASSWORD_RESET_REQUIRED
+    else:
+        error = None
+    if error:
+        response = pages.login_page(action=action, csrf=csrf, username=username, error=error)
+        return _with_csrf_cookie(response, csrf_cookie)
+
+    if not requires_totp(user):
+        return _signed_in(state, authorize_request, username=user.username)
+    pending = new_opaque_token()
+    state.pending_signins[pending] = PendingSignIn(
+        username=user.username, query=query, expires_at=time.time() + PENDING_SIGNIN_SECONDS
+    )
+    return _with_csrf_cookie(pages.mfa_page(action="/mfa", csrf=csrf, pending=pending), csrf_cookie)
+
+
+def mfa(state: EmulatorState, request: Request) -> Response:
+    """POST: check the TOTP code of a pending sign-in; a wrong code lets the user retry."""
+    csrf_cookie, csrf = _csrf(state, request)
+    pending_id = request.form.get("pending", "")
+    pending = state.pending_signins.get(pending_id)
+    if pending is None or pending.expires_at < time.time() or not _csrf_valid(state, request):
+        state.pending_signins.pop(pending_id, None)
+        raise ErrorPage("session_expired")
+    args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
+    authorize_request = parse_authorize(state, args, query=pending.query)
+    if not totp_accept(state, username=pending.username, code=request.form.get("code", "")):
+        if pending.attempts + 1 >= MAX_MFA_ATTEMPTS:
+            state.pending_signins.pop(pending_id, None)
+            raise ErrorPage("too_many_attempts")
+        state.pending_signins[pending_id] = replace(pending, attempts=pending.attempts + 1)
+        response = pages.mfa_page(action="/mfa", csrf=csrf, pending=pending_id, error=INVALID_CODE)
+        return _with_csrf_cookie(response, csrf_cookie)
+    state.pending_signins.pop(pending_id, None)
+    return _signed_in(state, authorize_request, username=pending.username)
+
+
+def _signed_in(
+    state: EmulatorState, authorize_request: AuthorizeRequest, *, username: str
+) -> Response:
+    session_id, auth_time = start_hosted_session(state, username=username)
+    response = redirect_with_code(state, authorize_request, username=username, auth_time=auth_time)
+    set_session_cookie(response, session_id)
+    return response
+
+
+def _csrf(state: EmulatorState, request: Request) -> tuple[str, str]:
+    """The browser's CSRF cookie value (a new one if absent) and the form token tied to it."""
+    cookie = request.cookies.get(CSRF_COOKIE) or new_opaque_token()
+    return cookie, _csrf_token(state, cookie)
+
+
+def _csrf_token(state: EmulatorState, cookie: str) -> str:
+    return hmac.new(state.csrf_secret, cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def _csrf_valid(state: EmulatorState, request: Request) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    token = request.form.get("_csrf", "")
+    return bool(cookie) and hmac.compare_digest(_csrf_token(state, cookie), token)
+
+
+def _with_csrf_cookie(response: Response, cookie: str) -> Response:
+    response.set_cookie(CSRF_COOKIE, cookie, path="/", httponly=True, samesite="Lax")
+    return response

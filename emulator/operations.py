@@ -1,0 +1,55 @@
+"""Cognito JSON-API operations the emulator answers itself instead of moto, by `X-Amz-Target`."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from emulator.errors import InvalidParameter, Unauthorized, UnsupportedTokenTypeException
+from emulator.oauth2 import revoke_refresh_token
+from emulator.responses import json_response
+
+if TYPE_CHECKING:
+    from emulator.state import EmulatorState
+
+AMZ_JSON = "application/x-amz-json-1.1"
+IDP_PREFIX = "AWSCognitoIdentityProviderService."
+
+
+def revoke_token(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
+    """RevokeToken: moto lacks it; it ends the refresh token as /oauth2/revoke does."""
+    token = params.get("Token")
+    client_id = params.get("ClientId")
+    if not isinstance(token, str) or not token or not isinstance(client_id, str) or not client_id:
+        raise InvalidParameter("Token and ClientId are required.")
+    client = state.client(client_id)
+    secret = params.get("ClientSecret") or ""
+    if client is None or (
+        client.generate_secret
+        and not hmac.compare_digest(str(secret).encode(), client.secret.encode())
+    ):
+        raise Unauthorized("Client authentication failed.")
+    if token.count(".") == 2:
+        raise UnsupportedTokenTypeException("Only refresh tokens can be revoked.")
+    revoke_refresh_token(state, refresh_token=token, client_id=client_id)
+    return {}
+
+
+OPERATIONS: dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str, Any]]] = {
+    f"{IDP_PREFIX}RevokeToken": revoke_token,
+}
+
+
+def dispatch(state: EmulatorState, request: Request, *, target: str) -> Response:
+    """Run the operation named by `X-Amz-Target` on the request's JSON body."""
+    try:
+        params = json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError:
+        params = None
+    if not isinstance(params, dict):
+        raise InvalidParameter("The request body is not a JSON object.")
+    return json_response(OPERATIONS[target](state, params), content_type=AMZ_JSON)

@@ -1,0 +1,105 @@
+"""The managed-login pages: small inline HTML, every value escaped, `data-testid` on what tests touch."""
+
+from __future__ import annotations
+
+import datetime
+from html import escape
+
+from werkzeug.wrappers import Response
+
+from emulator.inbox import Message
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;background:#f2f3f3;margin:0;color:#16191f}
+main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;
+box-shadow:0 1px 4px rgba(0,0,0,.15)}
+main.wide{max-width:48rem}
+h1{font-size:1.3rem;margin-top:0}
+label{display:block;margin:1rem 0 .3rem;font-weight:600}
+input{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #aab7b8;border-radius:4px}
+button{margin-top:1.5rem;width:100%;padding:.6rem;border:0;border-radius:4px;background:#ec7211;
+color:#fff;font-weight:700;cursor:pointer}
+.error{background:#fde8e8;color:#b0141b;padding:.6rem;border-radius:4px}
+.note{color:#545b64;font-size:.85rem}
+table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.4rem;border-bottom:1px solid #eee}
+"""
+
+
+def page(title: str, body: str, *, status: int = 200, wide: bool = False) -> Response:
+    """A whole HTML page around an already-escaped body."""
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f'<body><main class="{"wide" if wide else ""}"><h1>{escape(title)}</h1>{body}'
+        '<p class="note">Local Cognito emulator</p></main></body></html>'
+    )
+    response = Response(html, status=status, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(message: str | None) -> str:
+    return f'<p class="error" data-testid="error">{escape(message)}</p>' if message else ""
+
+
+def _hidden(name: str, value: str) -> str:
+    return f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+
+
+def login_page(*, action: str, csrf: str, username: str = "", error: str | None = None) -> Response:
+    """The sign-in form."""
+    body = (
+        f"{_error(error)}"
+        f'<form method="post" action="{escape(action)}">{_hidden("_csrf", csrf)}'
+        '<label for="username">Username</label>'
+        f'<input id="username" name="username" data-testid="username" autocomplete="username"'
+        f' value="{escape(username)}" required autofocus>'
+        '<label for="password">Password</label>'
+        '<input id="password" name="password" type="password" data-testid="password"'
+        ' autocomplete="current-password" required>'
+        '<button type="submit" data-testid="submit">Sign in</button></form>'
+    )
+    return page("Sign in", body)
+
+
+def mfa_page(*, action: str, csrf: str, pending: str, error: str | None = None) -> Response:
+    """The TOTP step of a sign-in."""
+    body = (
+        f"{_error(error)}"
+        f'<form method="post" action="{escape(action)}">{_hidden("_csrf", csrf)}'
+        f"{_hidden('pending', pending)}"
+        '<label for="mfa-code">Code from your authenticator app</label>'
+        '<input id="mfa-code" name="code" data-testid="mfa-code" inputmode="numeric"'
+        ' autocomplete="one-time-code" required autofocus>'
+        '<button type="submit" data-testid="submit">Sign in</button></form>'
+    )
+    return page("Multi-factor authentication", body)
+
+
+def error_page(code: str) -> Response:
+    """Cognito's generic error page, always HTTP 400."""
+    body = (
+        '<p data-testid="error">An error was encountered with the requested page.</p>'
+        f'<p class="note">error: <code data-testid="error-code">{escape(code)}</code></p>'
+    )
+    return page("Error", body, status=400)
+
+
+def inbox_page(messages: list[Message]) -> Response:
+    """Every message the user pool sent, newest first."""
+    rows = "".join(
+        "<tr>"
+        f"<td>{escape(datetime.datetime.fromtimestamp(m.time, datetime.UTC).strftime('%H:%M:%S'))}</td>"
+        f'<td data-testid="inbox-to">{escape(m.to)}</td><td>{escape(m.subject)}</td>'
+        f'<td data-testid="inbox-code">{escape(m.code or "")}</td><td>{escape(m.body)}</td>'
+        "</tr>"
+        for m in reversed(messages)
+    )
+    body = (
+        '<table data-testid="inbox"><tr><th>Time (UTC)</th><th>To</th><th>Subject</th>'
+        f"<th>Code</th><th>Body</th></tr>{rows}</table>"
+        if messages
+        else '<p data-testid="inbox-empty">No messages yet.</p>'
+    )
+    return page("Inbox", body, wide=True)

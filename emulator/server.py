@@ -1,0 +1,150 @@
+"""The local Cognito: moto plus managed login, OAuth2 endpoints and the demo seed, on one port."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from emulator import seed, world
+from emulator.app import create_app
+from emulator.inbox import Inbox
+from emulator.state import EmulatorState
+from emulator.tokens import install_moto_signing, process_keys, uninstall_moto_signing
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """No access log: request lines carry codes, states and tokens in their query strings."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class Emulator:
+    """The emulator as a threaded server: `Emulator().start()`, then `.url`, `.reset()`, `.stop()`.
+
+    Only one Emulator per process is supported: moto's backends are process-global, and the
+    emulator replaces moto's token signing for the whole process while it runs.
+    """
+
+    _running: Emulator | None = None
+
+    def __init__(self, host: str = "localhost", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.state = EmulatorState(keys=process_keys())
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Emulator:
+        """Bind (port 0 picks a free port), provision the seed and serve in a daemon thread."""
+        if Emulator._running is not None:
+            raise RuntimeError("An Emulator is already running in this process.")
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        class RequestHandler(_QuietRequestHandler, MotoRequestHandler):
+            pass
+
+        self._server = make_server(
+            self.host,
+            self.port,
+            create_app(self.state),
+            threaded=True,
+            request_handler=RequestHandler,
+        )
+        self.port = self._server.server_port
+        self.state.set_url(f"http://{self.host}:{self.port}")
+        install_moto_signing(self.state.tokens)
+        world.reset(self.state)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="cognito-emulator", daemon=True
+        )
+        self._thread.start()
+        Emulator._running = self
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and give moto its own token signing back."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+        uninstall_moto_signing()
+        if Emulator._running is self:
+            Emulator._running = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL of the API, the issuer and the managed login, e.g. `http://localhost:54321`."""
+        return self.state.url
+
+    @property
+    def issuer(self) -> str:
+        """The local issuer of the demo pool: `{url}/{pool id}`."""
+        return self.state.issuer
+
+    @property
+    def domain(self) -> str:
+        """The managed-login base URL (the emulator's own origin)."""
+        return self.state.url
+
+    @property
+    def inbox(self) -> Inbox:
+        """Every message the user pool sent (iterate it, or `.messages()`); `.send()` delivers one."""
+        return self.state.inbox
+
+    def add_app_url(self, app_url: str) -> None:
+        """Register `{app_url}/accounts/callback/` and `{app_url}/` with the demo client (kept by reset)."""
+        base = app_url.rstrip("/")
+        with self.state.lock:
+            for urls, url in (
+                (self.state.callback_urls, f"{base}/accounts/callback/"),
+                (self.state.logout_urls, f"{base}/"),
+            ):
+                if url not in urls:
+                    urls.append(url)
+            client = self.state.client(seed.CLIENT_ID)
+            if client is not None:
+                client.extended_config["CallbackURLs"] = list(self.state.callback_urls)
+                client.extended_config["LogoutURLs"] = list(self.state.logout_urls)
+
+    def reset(self) -> None:
+        """Restore the demo world to its seed (fast: it runs before every test that uses it)."""
+        world.reset(self.state)
+
+    def manifest(self, app_url: str) -> dict[str, Any]:
+        """The test-target manifest (DESIGN.md) for a site served at `app_url`."""
+        return {
+            "app_url": app_url,
+            "region": seed.REGION,
+            "user_pool_id": seed.USER_POOL_ID,
+            "client_id": seed.CLIENT_ID,
+            "client_secret": seed.CLIENT_SECRET,
+            "issuer": self.issuer,
+            "managed_login_url": self.domain,
+            "aws_endpoint_url": self.url,
+            "inbox_url": f"{self.url}/inbox.json",
+            "reset_url": f"{self.url}/reset",
+            "identity_pool_id": None,
+            "bucket": None,
+            "users": [
+                {
+                    "username": user.username,
+                    "password": user.password,
+                    "email": user.email,
+                    "mfa": user.mfa,
+                    **({"totp_secret": user.totp_secret} if user.mfa == "totp" else {}),
+                }
+                for user in seed.DEMO_USERS
+            ],
+            "identity_providers": [],
+        }

@@ -1,0 +1,111 @@
+"""Provision the demo world (emulator.seed) into moto's backends, the same on every start and reset."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from emulator import seed
+
+if TYPE_CHECKING:
+    from emulator.state import EmulatorState
+
+PASSWORD_POLICY = {
+    "MinimumLength": 8,
+    "RequireUppercase": True,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": True,
+}
+
+
+def user_sub(username: str) -> str:
+    """A stable `sub` per demo user, so tokens and pages agree across restarts."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{seed.USER_POOL_ID}/{username}"))
+
+
+def client_config(state: EmulatorState) -> dict[str, object]:
+    """The demo app client's settings, with the app URLs registered so far."""
+    return {
+        "ClientName": seed.CLIENT_NAME,
+        "ExplicitAuthFlows": [
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthScopes": list(seed.SCOPES),
+        "SupportedIdentityProviders": ["COGNITO"],
+        "CallbackURLs": list(state.callback_urls),
+        "LogoutURLs": list(state.logout_urls),
+        "EnableTokenRevocation": True,
+        "PreventUserExistenceErrors": "ENABLED",
+        "AccessTokenValidity": 60,
+        "IdTokenValidity": 60,
+        "RefreshTokenValidity": 30,
+        "TokenValidityUnits": {
+            "AccessToken": "minutes",
+            "IdToken": "minutes",
+            "RefreshToken": "days",
+        },
+    }
+
+
+def provision(state: EmulatorState) -> None:
+    """Replace moto's cognito-idp state for the demo account and region with the seed."""
+    backend = state.backend
+    backend.reset()
+    pool = backend.create_user_pool(
+        seed.USER_POOL_NAME,
+        {
+            "Policies": {"PasswordPolicy": PASSWORD_POLICY},
+            "AutoVerifiedAttributes": ["email"],
+            "MfaConfiguration": "OPTIONAL",
+        },
+    )
+    # moto generates pool and client IDs (its HASH strategy derives them from the name, not from
+    # our fixed values), so the seed re-keys them right after creation, before anything refers to them.
+    del backend.user_pools[pool.id]
+    pool.id = seed.USER_POOL_ID
+    pool.arn = f"arn:aws:cognito-idp:{seed.REGION}:{seed.ACCOUNT_ID}:userpool/{pool.id}"
+    backend.user_pools[pool.id] = pool
+    backend.set_user_pool_mfa_config(
+        pool.id, sms_config=None, token_config={"Enabled": True}, mfa_config="OPTIONAL"
+    )
+    backend.create_user_pool_domain(pool.id, seed.DOMAIN_PREFIX)
+
+    client = backend.create_user_pool_client(pool.id, True, client_config(state))
+    del pool.clients[client.id]
+    client.id = seed.CLIENT_ID
+    client.secret = seed.CLIENT_SECRET
+    pool.clients[client.id] = client
+
+    for demo_user in seed.DEMO_USERS:
+        attributes = [
+            {"Name": "email", "Value": demo_user.email},
+            {"Name": "email_verified", "Value": "true"},
+        ]
+        if demo_user.phone_number:
+            attributes += [
+                {"Name": "phone_number", "Value": demo_user.phone_number},
+                {"Name": "phone_number_verified", "Value": "true"},
+            ]
+        user = backend.admin_create_user(
+            pool.id, demo_user.username, "SUPPRESS", demo_user.password, attributes
+        )
+        backend.admin_set_user_password(pool.id, demo_user.username, demo_user.password, True)
+        user.id = user_sub(demo_user.username)
+        user.update_attributes([{"Name": "sub", "Value": user.id}])
+        if demo_user.mfa == "totp" and demo_user.totp_secret:
+            user.token_verified = True
+            user.software_token_mfa_enabled = True
+            user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
+            state.totp_secrets[demo_user.username] = demo_user.totp_secret
+
+
+def reset(state: EmulatorState) -> None:
+    """Back to the seed: users, MFA secrets, codes, sessions, revoked tokens and the inbox."""
+    with state.lock:
+        state.clear()
+        provision(state)
