@@ -63,10 +63,9 @@ class Command(BaseCommand):
             site = start_site(host, port, world_environ(emulator.manifest(site_url)))
             try:
                 wait_until_ready(site, stopping, f"{site_url}/healthz", emulator.issuer)
-                if stopping.is_set():
-                    return
-                write_manifest(manifest, emulator.manifest(site_url))
-                self.stdout.write(summary(emulator.manifest(site_url), manifest))
+                if not stopping.is_set():
+                    write_manifest(manifest, emulator.manifest(site_url))
+                    self.stdout.write(summary(emulator.manifest(site_url), manifest))
                 while not stopping.wait(0.5):
                     if site.poll() is not None:
                         raise CommandError(f"the site stopped (exit code {site.returncode})")
