@@ -41,7 +41,9 @@ def https_url(name: str, value: str) -> str:
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
+)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -63,11 +65,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.TokenRefreshMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: it tells a user whose session it ends why.
+    "accounts.middleware.TokenRefreshMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+AUTH_USER_MODEL = "accounts.User"
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -114,6 +118,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)  # absolute lifetime
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+# The absolute lifetime stays absolute: sign-in fixes the expiry date, saves never push it back.
+SESSION_SAVE_EVERY_REQUEST = False
 CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -155,7 +161,10 @@ if not APP_URL:
 APP_URL = APP_URL.rstrip("/")
 
 # Network calls: explicit timeouts everywhere (seconds).
-HTTP_TIMEOUT = (env.float("HTTP_CONNECT_TIMEOUT", default=3.0), env.float("HTTP_READ_TIMEOUT", default=5.0))
+HTTP_TIMEOUT = (
+    env.float("HTTP_CONNECT_TIMEOUT", default=3.0),
+    env.float("HTTP_READ_TIMEOUT", default=5.0),
+)
 # Refresh tokens this many seconds before they expire.
 TOKEN_REFRESH_MARGIN = env.int("TOKEN_REFRESH_MARGIN", default=120)
 

@@ -1,0 +1,133 @@
+"""Keep a managed-login session alive and private: idle timeout, token refresh, no-store."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+from accounts.models import TokenRefreshLock
+from accounts.services import ManagedLoginError, tokens_refresh
+from accounts.session import LAST_SEEN, TOKENS, StoredTokens, tokens_get, tokens_save
+
+logger = logging.getLogger("accounts")
+
+# Longer than a token request can take (connect + read timeouts), so a live holder keeps it.
+LOCK_TTL = 30
+LOCK_WAIT = 10.0
+# Writing the last-seen time on every request would save the session on every request.
+LAST_SEEN_RESOLUTION = 60
+
+
+class TokenRefreshMiddleware:
+    """For signed-in users: end idle sessions, refresh tokens before they expire, forbid caching."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        signed_in = request.user.is_authenticated and session_keep_alive(request)
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            # Pages for a signed-in user must not be kept by the browser or any shared cache.
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+def session_keep_alive(request: HttpRequest) -> bool:
+    """False when the user was just signed out (idle too long, or tokens no longer refreshable)."""
+    session = request.session
+    now = time.time()
+    last_seen = session.get(LAST_SEEN)
+    if last_seen is not None and now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+        logger.info("event=session_idle_timeout user_id=%s", request.user.pk)
+        _sign_out(request, "You were signed out after a period of inactivity.")
+        return False
+    if last_seen is None or now - last_seen > LAST_SEEN_RESOLUTION:
+        session[LAST_SEEN] = now
+    tokens = tokens_get(session)
+    if tokens is None or tokens.expires_at - now > settings.TOKEN_REFRESH_MARGIN:
+        return True
+    try:
+        _refresh_once(request)
+    except ManagedLoginError as failure:
+        logger.warning("event=refresh_failed user_id=%s reason=%s", request.user.pk, failure.code)
+        _sign_out(request, "Your session has ended. Please sign in again.")
+        return False
+    return True
+
+
+def _refresh_once(request: HttpRequest) -> None:
+    """Refresh this session's tokens; concurrent requests wait for one of them to do it."""
+    session = request.session
+    lock_key = hashlib.sha256(session.session_key.encode()).hexdigest()
+    if _lock_acquire(lock_key):
+        try:
+            # Another request may have refreshed between our read and the lock: trust the store.
+            current = _stored_tokens(session.session_key)
+            if current is None or _expiring(current):
+                current = current or tokens_get(session)
+                new = tokens_refresh(
+                    refresh_token=current.refresh_token, previous_claims=current.identity
+                )
+                tokens_save(session, new)
+                # Saved before the lock is released, so the waiting requests read the new tokens.
+                session.save()
+                logger.info("event=refresh user_id=%s", request.user.pk)
+            else:
+                session[TOKENS] = asdict(current)
+        finally:
+            TokenRefreshLock.objects.filter(session_key=lock_key).delete()
+        return
+    deadline = time.monotonic() + LOCK_WAIT
+    while TokenRefreshLock.objects.filter(session_key=lock_key).exists():
+        if time.monotonic() > deadline:
+            raise ManagedLoginError("refresh_lock_timeout", status=503)
+        time.sleep(0.05)
+    current = _stored_tokens(session.session_key)
+    if current is None or _expiring(current):
+        # The winner failed and signed the session out, or never finished.
+        raise ManagedLoginError("refresh_lost", status=401)
+    # Adopt the winner's tokens, so this request's own save cannot write back the old ones.
+    session[TOKENS] = asdict(current)
+
+
+def _expiring(tokens: StoredTokens) -> bool:
+    return tokens.expires_at - time.time() <= settings.TOKEN_REFRESH_MARGIN
+
+
+def _stored_tokens(session_key: str) -> StoredTokens | None:
+    """The tokens as saved in the session store right now, not as this request loaded them."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    return tokens_get(store)
+
+
+def _lock_acquire(lock_key: str) -> bool:
+    now = timezone.now()
+    # A holder that died (killed worker) must not block its session forever.
+    TokenRefreshLock.objects.filter(
+        session_key=lock_key, acquired_at__lt=now - timedelta(seconds=LOCK_TTL)
+    ).delete()
+    try:
+        with transaction.atomic():
+            TokenRefreshLock.objects.create(session_key=lock_key, acquired_at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _sign_out(request: HttpRequest, message: str) -> None:
+    auth_logout(request)
+    messages.info(request, message)

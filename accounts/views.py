@@ -1,0 +1,71 @@
+"""Managed login: start at the pool's authorize endpoint, come back with a code, sign out."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.forms import CallbackForm, LoginStartForm
+from accounts.services import ManagedLoginError, login_start, logout_url, token_revoke
+from accounts.session import pending_login_add, session_start, tokens_pop
+
+logger = logging.getLogger("accounts")
+
+
+@never_cache
+@require_GET
+def login(request: HttpRequest) -> HttpResponse:
+    """Send the browser to the pool's sign-in pages, remembering state, nonce and PKCE verifier."""
+    form = LoginStartForm(request.GET)
+    started = login_start(next_url=form.next_url)
+    pending_login_add(request.session, started.pending)
+    return redirect(started.url)
+
+
+@never_cache
+@require_GET
+@sensitive_variables("form")
+def callback(request: HttpRequest) -> HttpResponse:
+    """Finish managed login and sign the user in.
+
+    Checked before any token request: `state` present, started in this session, unused, fresh;
+    no `?error=`. Then the code is exchanged with the configured redirect_uri and the PKCE
+    verifier, and the ID token (signature, iss, aud, token_use, exp, nonce, at_hash) and access
+    token (signature, iss, client_id, token_use, exp) are verified.
+    """
+    form = CallbackForm(request.GET, session=request.session)
+    if not form.is_valid():
+        logger.warning("event=signin_failed flow=managed reason=%s", form.failure_code)
+        context = {"message": form.failure_message}
+        return render(request, "accounts/login_failed.html", context, status=form.failure_status)
+    user = form.get_user()
+    auth_login(request, user)  # rotates the session key
+    session_start(request.session, form.tokens)
+    logger.info("event=signin flow=managed user_id=%s sub=%s", user.pk, user.cognito_sub)
+    return redirect(form.pending.next_url)
+
+
+@never_cache
+@require_POST
+@csrf_protect
+def logout(request: HttpRequest) -> HttpResponse:
+    """Revoke the refresh token, end this session, then end the pool's managed-login session."""
+    user_id = request.user.pk
+    tokens = tokens_pop(request.session)
+    if tokens is not None:
+        try:
+            token_revoke(refresh_token=tokens.refresh_token)
+        except ManagedLoginError as failure:
+            # Signing out locally must never depend on the pool answering.
+            logger.warning("event=revoke_failed user_id=%s reason=%s", user_id, failure.code)
+    auth_logout(request)
+    logger.info("event=logout user_id=%s", user_id)
+    return redirect(logout_url())
