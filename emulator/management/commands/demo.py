@@ -180,13 +180,15 @@ def wait_group_gone(pgid: int, timeout: float) -> bool:
 
 def summary(manifest: dict[str, Any], path: Path) -> str:
     """What a person needs to start: where things are, who can sign in, how to get a TOTP code."""
+    # The emulator serves its inbox as a page beside the JSON the manifest names.
+    inbox_page = manifest["inbox_url"].removesuffix(".json")
     lines = [
         "",
         "Cognito reference app demo is ready.",
         f"  site            {manifest['app_url']}/",
         f"  managed login   {manifest['managed_login_url']}",
         f"  emulator (AWS)  {manifest['aws_endpoint_url']}",
-        f"  inbox           {manifest['inbox_url']}   (emails and SMS the user pool sends)",
+        f"  inbox           {inbox_page}   (every email and SMS the user pool sends)",
         f"  reset           POST {manifest['reset_url']}",
         f"  manifest        {path}",
         "",
@@ -203,7 +205,7 @@ def summary(manifest: dict[str, Any], path: Path) -> str:
             "",
             "A TOTP code now:",
             f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\"",
-            f"(SMS and email codes arrive in the inbox: {manifest['inbox_url']})",
+            f"(SMS and email codes arrive in the inbox: {inbox_page})",
         ]
     lines += ["", "Press Ctrl-C to stop.", ""]
     return "\n".join(lines)
