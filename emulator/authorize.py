@@ -1,4 +1,4 @@
-"""The authorization request as /oauth2/authorize and /login check it, and the managed-login session."""
+"""The authorization request that /oauth2/authorize and /login check, and the login session."""
 
 from __future__ import annotations
 
@@ -111,10 +111,11 @@ def parse_authorize(
 
     challenge = args.get("code_challenge")
     method = args.get("code_challenge_method")
-    if challenge is not None or method is not None:
-        # Cognito supports S256 only; `plain`, or a challenge without a method, is refused.
-        if method != "S256" or not challenge or not _PKCE_CHALLENGE.fullmatch(challenge):
-            raise fail(InvalidRequest("code_challenge_method must be S256"))
+    # Cognito supports S256 only; `plain`, or a challenge without a method, is refused.
+    if (challenge is not None or method is not None) and (
+        method != "S256" or not challenge or not _PKCE_CHALLENGE.fullmatch(challenge)
+    ):
+        raise fail(InvalidRequest("code_challenge_method must be S256"))
 
     return AuthorizeRequest(
         client_id=client_id,

@@ -32,7 +32,11 @@ def totp_accept(state: EmulatorState, *, username: str, code: str) -> bool:
     totp = pyotp.TOTP(secret)
     now_step = int(time.time()) // TOTP_STEP_SECONDS
     for step in (now_step - 1, now_step, now_step + 1):
-        if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
+        try:
+            expected = totp.at(step * TOTP_STEP_SECONDS)
+        except ValueError:  # a secret pyotp refuses (shorter than 112 bits) matches nothing
+            return False
+        if hmac.compare_digest(expected, code):
             with state.lock:
                 # A code that was accepted once is refused from then on (RFC 6238 section 5.2).
                 if step <= state.totp_last_steps.get(username, -1):

@@ -1,4 +1,4 @@
-"""The managed-login pages: small inline HTML, every value escaped, `data-testid` on what tests touch."""
+"""The managed-login pages: small inline HTML, every value escaped, `data-testid` for tests."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ button{margin-top:1.5rem;width:100%;padding:.6rem;border:0;border-radius:4px;bac
 color:#fff;font-weight:700;cursor:pointer}
 .error{background:#fde8e8;color:#b0141b;padding:.6rem;border-radius:4px}
 .note{color:#545b64;font-size:.85rem}
-table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.4rem;border-bottom:1px solid #eee}
+table{width:100%;border-collapse:collapse}
+td,th{text-align:left;padding:.4rem;border-bottom:1px solid #eee}
 """
 
 
@@ -86,11 +87,15 @@ def error_page(code: str) -> Response:
     return page("Error", body, status=400)
 
 
+def _clock(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%H:%M:%S")
+
+
 def inbox_page(messages: list[Message]) -> Response:
     """Every message the user pool sent, newest first."""
     rows = "".join(
         "<tr>"
-        f"<td>{escape(datetime.datetime.fromtimestamp(m.time, datetime.UTC).strftime('%H:%M:%S'))}</td>"
+        f"<td>{_clock(m.time)}</td>"
         f'<td data-testid="inbox-to">{escape(m.to)}</td><td>{escape(m.subject)}</td>'
         f'<td data-testid="inbox-code">{escape(m.code or "")}</td><td>{escape(m.body)}</td>'
         "</tr>"

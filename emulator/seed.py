@@ -1,4 +1,4 @@
-"""The demo world: the same IDs, secrets and users on every start, so tests and people can rely on them."""
+"""The demo world: the same IDs, secrets and users on every start, so tests can rely on them."""
 
 from __future__ import annotations
 

@@ -99,11 +99,11 @@ class Emulator:
 
     @property
     def inbox(self) -> Inbox:
-        """Every message the user pool sent (iterate it, or `.messages()`); `.send()` delivers one."""
+        """Every message the user pool sent: iterate it or call `.messages()`; `.send()` adds."""
         return self.state.inbox
 
     def add_app_url(self, app_url: str) -> None:
-        """Register `{app_url}/accounts/callback/` and `{app_url}/` with the demo client (kept by reset)."""
+        """Register `{app_url}/accounts/callback/` and `{app_url}/` with the demo client."""
         base = app_url.rstrip("/")
         with self.state.lock:
             for urls, url in (

@@ -1,4 +1,4 @@
-"""What the emulator keeps beside moto's backends: codes, sessions, refresh tokens, TOTP, the inbox."""
+"""What the emulator keeps beside moto: codes, sessions, refresh tokens, TOTP and the inbox."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ class SigningKey:
 
     @classmethod
     def generate(cls) -> SigningKey:
-        """A fresh 2048-bit key; its kid is base64 of the SHA-256 of its public key, like Cognito's."""
+        """A fresh 2048-bit key; its kid is base64 of its public key's SHA-256 (Cognito-like)."""
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         der = private_key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -296,7 +296,7 @@ def _moto_fixed_key(jwk_module: Any) -> Any:
 
 
 def install_moto_signing(factory: TokenFactory) -> None:
-    """Make moto mint its JWTs through `factory` (local issuer, the emulator's keys, client lifetimes)."""
+    """Make moto mint JWTs through `factory`: local issuer, our keys, client lifetimes."""
     from moto.cognitoidp import models
     from moto.cognitoidp.models import CognitoIdpUserPool
 

@@ -1,4 +1,4 @@
-"""Provision the demo world (emulator.seed) into moto's backends, the same on every start and reset."""
+"""Provision the demo world (emulator.seed) into moto, the same on every start and reset."""
 
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ def provision(state: EmulatorState) -> None:
             "MfaConfiguration": "OPTIONAL",
         },
     )
-    # moto generates pool and client IDs (its HASH strategy derives them from the name, not from
-    # our fixed values), so the seed re-keys them right after creation, before anything refers to them.
+    # moto generates pool and client IDs (its HASH strategy derives them from the name, never
+    # our fixed values), so the seed re-keys them right after creation, before anything uses them.
     del backend.user_pools[pool.id]
     pool.id = seed.USER_POOL_ID
     pool.arn = f"arn:aws:cognito-idp:{seed.REGION}:{seed.ACCOUNT_ID}:userpool/{pool.id}"
