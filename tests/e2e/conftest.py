@@ -28,38 +28,43 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+SKIP_REASON = "browser tests skipped"
 _skipped: list[str] = []
 
 
 def find_chromium() -> str | None:
-    """CHROMIUM from the environment, else Debian's chromium on PATH or in /usr/bin."""
-    for candidate in (
-        os.environ.get("CHROMIUM"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        "/usr/bin/chromium",
-    ):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+    """CHROMIUM from the environment if set, else Debian's chromium on PATH or in /usr/bin."""
+    if os.environ.get("CHROMIUM"):
+        candidates = [os.environ["CHROMIUM"]]
+    else:
+        candidates = [
+            shutil.which("chromium"),
+            shutil.which("chromium-browser"),
+            "/usr/bin/chromium",
+        ]
+    return next((path for path in candidates if path and os.access(path, os.X_OK)), None)
 
 
 def no_browser(reason: str) -> None:
     """Fail under REQUIRE_BROWSER=1, otherwise skip and say so in the summary."""
     if os.environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    if not _skipped:
-        warnings.warn(f"browser tests SKIPPED: {reason}", stacklevel=1)
     _skipped.append(reason)
-    pytest.skip(f"browser tests SKIPPED: {reason}")
+    warnings.warn(f"{SKIP_REASON.upper()}: {reason}", stacklevel=1)
+    pytest.skip(f"{SKIP_REASON}: {reason}")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _skipped:
-        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if SKIP_REASON in str(report.longrepr)
+    ]
+    if skipped:
+        terminalreporter.section(SKIP_REASON.upper(), sep="!", red=True, bold=True)
         terminalreporter.line(
-            f"{len(_skipped)} browser test(s) did not run: {_skipped[0]}. "
-            "Install Debian's chromium (`apt-get install chromium`) or set CHROMIUM=/path.",
+            f"{len(skipped)} browser test(s) did not run: {_skipped[0]}. Install Debian's "
+            "chromium (`apt-get install chromium`) or set CHROMIUM=/path/to/chromium.",
             red=True,
             bold=True,
         )
@@ -70,8 +75,13 @@ def browser() -> Iterator[Browser]:
     """One headless Chromium for the browser tests."""
     executable = find_chromium()
     if executable is None:
-        no_browser("no chromium executable found")
-    with sync_playwright() as playwright:
+        no_browser(
+            f"no chromium executable found ({os.environ.get('CHROMIUM') or 'PATH, /usr/bin'})"
+        )
+    # Playwright's sync API keeps an event loop running in this thread, so Django would refuse
+    # the test database's teardown here as "async"; the site itself runs in its own thread.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, headless=True
         )
@@ -103,5 +113,10 @@ def site(live_server: LiveServer, emulator: Emulator, settings: LazySettings) ->
     # Plain HTTP on loopback in the browser: Secure cookies would not come back.
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # Static files from the app directories, as runserver serves them: no collectstatic manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     emulator.add_app_url(live_server.url)
     return live_server.url
