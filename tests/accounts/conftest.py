@@ -1,0 +1,158 @@
+"""Managed login driven for real: the app through Django's test client, the pool's hosted pages
+through requests, speaking HTTP to the emulator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from importlib import import_module
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pyotp
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+
+from accounts.session import PENDING_LOGINS, TOKENS
+from emulator import seed
+
+USERS = {user.username: user for user in seed.DEMO_USERS}
+
+
+class _Forms(HTMLParser):
+    """The first form of a page: its action and its inputs' values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = attributes.get("action") or ""
+        elif tag == "input" and attributes.get("name"):
+            self.fields[attributes["name"]] = attributes.get("value") or ""
+
+
+def _form(response: requests.Response) -> tuple[str, dict[str, str]]:
+    parser = _Forms()
+    parser.feed(response.text)
+    assert parser.action is not None, f"no form on {response.url}: {response.text[:300]}"
+    return urljoin(response.url, parser.action), parser.fields
+
+
+def hosted_sign_in(authorize_url: str, username: str) -> str:
+    """Sign in on the pool's hosted pages; the callback URL (with code and state) it sends back."""
+    user = USERS[username]
+    browser = requests.Session()
+    page = browser.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text[:500]
+    action, fields = _form(page)
+    answer = browser.post(
+        action,
+        data={**fields, "username": user.username, "password": user.password},
+        allow_redirects=False,
+        timeout=10,
+    )
+    for attempt in range(2):
+        if not (answer.status_code == 200 and 'name="code"' in answer.text):
+            break
+        totp = pyotp.TOTP(user.totp_secret)
+        if attempt:
+            # The pool takes each TOTP code once: wait for the next one.
+            time.sleep(totp.interval - time.time() % totp.interval + 0.5)
+        action, fields = _form(answer)
+        answer = browser.post(
+            action, data={**fields, "code": totp.now()}, allow_redirects=False, timeout=10
+        )
+    assert answer.status_code in (302, 303), answer.text[:500]
+    location = answer.headers["Location"]
+    assert location.startswith(f"{settings.APP_URL}/accounts/callback/?"), location
+    return location
+
+
+def relative(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def query(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+@dataclass
+class Started:
+    """A login started in the app: the authorize URL it redirected to and its state."""
+
+    authorize_url: str
+    state: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        return query(self.authorize_url)
+
+
+def start_login(client: Client, next_url: str | None = None, **extra: Any) -> Started:
+    path = "/accounts/login/" + (f"?next={requests.utils.quote(next_url)}" if next_url else "")
+    response = client.get(path, **extra)
+    assert response.status_code == 302
+    url = response["Location"]
+    return Started(authorize_url=url, state=query(url)["state"])
+
+
+def pending_logins(client: Client) -> dict[str, dict[str, Any]]:
+    return client.session.get(PENDING_LOGINS, {})
+
+
+def stored_tokens(client: Client) -> dict[str, Any] | None:
+    return client.session.get(TOKENS)
+
+
+def edit_session(client: Client, change: Callable[[Any], None]) -> None:
+    """Change the server-side session of this client, as another request would."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(
+        session_key=client.cookies[settings.SESSION_COOKIE_NAME].value
+    )
+    change(store)
+    store.save()
+
+
+def exchange_code_directly(code: str, verifier: str) -> requests.Response:
+    """The token request the app would make, made by the test: proves whether a code is unspent."""
+    return requests.post(
+        f"{settings.COGNITO_DOMAIN}/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": f"{settings.APP_URL}/accounts/callback/",
+            "code_verifier": verifier,
+        },
+        auth=(settings.COGNITO_CLIENT_ID, settings.COGNITO_CLIENT_SECRET),
+        timeout=10,
+    )
+
+
+@pytest.fixture
+def sign_in(emulator: Any, client: Client, db: None) -> Callable[..., Any]:
+    """Sign `client` in as a demo user through the whole managed login; the callback response."""
+
+    def sign_in(username: str = "bob", *, next_url: str | None = None, on: Client = client) -> Any:
+        started = start_login(on, next_url)
+        return on.get(relative(hosted_sign_in(started.authorize_url, username)))
+
+    return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings: Any) -> None:
+    """Pages render without a collectstatic run (the manifest storage needs one)."""
+    # Belongs in tests/settings.py; kept here until that file sets it for every test.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
