@@ -212,7 +212,7 @@ def test_callback_without_state_is_rejected_before_any_token_request(
 def test_callback_with_another_browsers_state_is_rejected_before_any_token_request(
     signed_in_elsewhere: Callable[[], tuple[Client, str, str]], client: Client
 ) -> None:
-    owner, callback, verifier = signed_in_elsewhere()
+    owner, callback, _ = signed_in_elsewhere()
     start_login(client)  # this browser has a login of its own pending, just not this one
     assert_error_page(client.get(relative(callback)), 400)
     assert client.get("/").context["user"].is_anonymous
