@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 def authorize(state: EmulatorState, request: Request) -> Response:
     """Check the request, then send the browser to /login, or straight back with a code."""
+    state.purge_expired()
     query = request.query_string.decode("utf-8", "replace")
     authorize_request = parse_authorize(state, request.args, query=query)
     signed_in = signed_in_user(state, request)

@@ -26,6 +26,11 @@ class Emulator:
 
     Only one Emulator per process is supported: moto's backends are process-global, and the
     emulator replaces moto's token signing for the whole process while it runs.
+
+    Short-lived tokens for tests: set the demo client's validity as on AWS, e.g.
+    `UpdateUserPoolClient(AccessTokenValidity=2, TokenValidityUnits={"AccessToken": "seconds"})`
+    (the emulator accepts any number of seconds; AWS wants 5 minutes or more); every token issued
+    afterwards, by the token endpoint or by InitiateAuth, lives that long until `reset()`.
     """
 
     _running: Emulator | None = None
