@@ -71,6 +71,16 @@ class InvalidToken(Exception):
         self.description = description
 
 
+class BadBearerRequest(InvalidToken):
+    """A userInfo request without a usable bearer token (400, in `WWW-Authenticate`)."""
+
+    code = "invalid_request"
+    status = 400
+
+    def __init__(self, description: str = "Bad OAuth2 request at UserInfo Endpoint") -> None:
+        super().__init__(description)
+
+
 class ErrorPage(Exception):
     """A request the managed login cannot send back to the app: rendered as the /error page."""
 

@@ -20,6 +20,7 @@ from emulator.authorize import (
     signed_in_user,
 )
 from emulator.errors import (
+    BadBearerRequest,
     ErrorPage,
     InvalidClient,
     InvalidGrant,
@@ -77,7 +78,7 @@ def userinfo(state: EmulatorState, request: Request) -> Response:
     scheme, _, bearer = request.headers.get("Authorization", "").partition(" ")
     bearer = bearer.strip()
     if scheme.lower() != "bearer" or not bearer:
-        return _bearer_error(400, "invalid_request", "Bad OAuth2 request at UserInfo Endpoint")
+        raise BadBearerRequest()
     try:
         claims = state.tokens.decode_access_token(bearer, pool_id=state.pool.id)
     except jwt.InvalidTokenError:
@@ -324,11 +325,3 @@ def _authenticate_client(
     elif secret:
         raise InvalidClient("this client has no secret", basic=basic or always_401)
     return client
-
-
-def _bearer_error(status: int, code: str, description: str) -> Response:
-    response = Response("", status=status)
-    response.headers["WWW-Authenticate"] = (
-        f'Bearer error="{code}", error_description="{description}"'
-    )
-    return response
