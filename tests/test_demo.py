@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 import requests
 
@@ -218,6 +219,47 @@ def test_values_already_in_the_environment_win(tmp_path: Path) -> None:
     assert environ["COGNITO_DOMAIN"] == "http://localhost:9999"
     assert environ["DJANGO_DEBUG"] == "true"
     assert environ["DJANGO_SECRET_KEY"]
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {condition.__name__}")
+        time.sleep(0.1)
+
+
+def test_reloading_the_site_keeps_the_emulator_state(running_demo: Demo) -> None:
+    manifest = running_demo.manifest()
+    cognito = boto3.client(
+        "cognito-idp",
+        region_name=manifest["region"],
+        endpoint_url=manifest["aws_endpoint_url"],
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    cognito.admin_create_user(UserPoolId=manifest["user_pool_id"], Username="reload-witness")
+    site_before = descendants(running_demo.process.pid)
+
+    # runserver's reloader watches the modules the site imported, emulator/apps.py among them.
+    apps_py = BASE_DIR / "emulator" / "apps.py"
+    later = time.time() + 5
+    os.utime(apps_py, (later, later))
+
+    def site_restarted() -> bool:
+        return bool(descendants(running_demo.process.pid) - site_before)
+
+    def site_answers() -> bool:
+        try:
+            return requests.get(f"{manifest['app_url']}/healthz", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    wait_for(site_restarted)
+    wait_for(site_answers)
+    user = cognito.admin_get_user(UserPoolId=manifest["user_pool_id"], Username="reload-witness")
+
+    assert user["Username"] == "reload-witness"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
