@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import boto3
 import pytest
 import requests
@@ -131,3 +134,28 @@ def test_moto_still_answers_the_rest_of_the_api(idp) -> None:
     pools = idp.list_user_pools(MaxResults=10)["UserPools"]
 
     assert [pool["Id"] for pool in pools] == [seed.USER_POOL_ID]
+
+
+def test_starts_stops_and_starts_again_in_a_fresh_process() -> None:
+    script = """
+import time, requests
+from emulator.server import Emulator
+started = time.monotonic()
+with Emulator() as first:
+    elapsed = time.monotonic() - started
+    assert requests.get(first.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
+with Emulator() as second:
+    assert requests.get(second.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
+print(round(elapsed, 2))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout) < 5

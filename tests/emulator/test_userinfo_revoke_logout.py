@@ -57,6 +57,20 @@ def test_userinfo_with_openid_only_gives_sub_and_username(emulator: Emulator) ->
     assert set(userinfo(emulator, tokens["access_token"]).json()) == {"sub", "username"}
 
 
+def test_userinfo_with_profile_gives_the_profile_attributes(emulator: Emulator, idp) -> None:
+    idp.admin_update_user_attributes(
+        UserPoolId=seed.USER_POOL_ID,
+        Username="bob",
+        UserAttributes=[{"Name": "name", "Value": "Bob Builder"}],
+    )
+    tokens = signed_in_tokens(emulator, "bob", scope="openid profile")
+
+    claims = userinfo(emulator, tokens["access_token"]).json()
+
+    assert claims["name"] == "Bob Builder"
+    assert "email" not in claims
+
+
 def test_userinfo_refuses_a_token_without_openid(emulator: Emulator) -> None:
     tokens = signed_in_tokens(emulator, "bob", scope="aws.cognito.signin.user.admin")
 
