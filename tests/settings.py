@@ -29,7 +29,7 @@ os.environ.update(
     }
 )
 
-from config.settings import *  # noqa: E402, F403
+from config.settings import *  # noqa: F403
 
 # Plain HTTP in tests (the test client), everything else as in production.
 SECURE_SSL_REDIRECT = False
