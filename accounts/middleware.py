@@ -13,6 +13,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -70,37 +71,39 @@ def session_keep_alive(request: HttpRequest) -> bool:
 
 
 def _refresh_once(request: HttpRequest) -> None:
-    """Refresh this session's tokens; concurrent requests wait for one of them to do it."""
+    """Refresh this session's tokens; a concurrent request waits for this one instead."""
     session = request.session
+    # The lock row names a hash: the session key itself is a credential.
     lock_key = hashlib.sha256(session.session_key.encode()).hexdigest()
-    if _lock_acquire(lock_key):
-        try:
-            # Another request may have refreshed between our read and the lock: trust the store.
-            current = _stored_tokens(session.session_key)
-            if current is None or _expiring(current):
-                current = current or tokens_get(session)
-                new = tokens_refresh(
-                    refresh_token=current.refresh_token, previous_claims=current.identity
-                )
-                tokens_save(session, new)
-                # Saved before the lock is released, so the waiting requests read the new tokens.
-                session.save()
-                logger.info("event=refresh user_id=%s", request.user.pk)
-            else:
-                session[TOKENS] = asdict(current)
-        finally:
-            TokenRefreshLock.objects.filter(session_key=lock_key).delete()
+    if not _lock_acquire(lock_key):
+        _lock_wait(lock_key)
+        _adopt_stored_tokens(session)
         return
-    deadline = time.monotonic() + LOCK_WAIT
-    while TokenRefreshLock.objects.filter(session_key=lock_key).exists():
-        if time.monotonic() > deadline:
-            raise ManagedLoginError("refresh_lock_timeout", status=503)
-        time.sleep(0.05)
+    try:
+        # Another request may have refreshed between our read and the lock: trust the store.
+        current = _stored_tokens(session.session_key)
+        if current is None:
+            raise ManagedLoginError("session_ended", status=401)
+        if not _expiring(current):
+            _adopt_stored_tokens(session)
+            return
+        tokens = tokens_refresh(
+            refresh_token=current.refresh_token, previous_claims=current.identity
+        )
+        tokens_save(session, tokens)
+        # Saved before the lock is released, so the waiting requests read the new tokens.
+        session.save()
+        logger.info("event=refresh user_id=%s", request.user.pk)
+    finally:
+        TokenRefreshLock.objects.filter(session_key=lock_key).delete()
+
+
+def _adopt_stored_tokens(session: SessionBase) -> None:
+    """Take the tokens another request saved, so this request's own save keeps them."""
     current = _stored_tokens(session.session_key)
     if current is None or _expiring(current):
-        # The winner failed and signed the session out, or never finished.
+        # The other request failed and signed the session out, or never finished.
         raise ManagedLoginError("refresh_lost", status=401)
-    # Adopt the winner's tokens, so this request's own save cannot write back the old ones.
     session[TOKENS] = asdict(current)
 
 
@@ -126,6 +129,14 @@ def _lock_acquire(lock_key: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def _lock_wait(lock_key: str) -> None:
+    deadline = time.monotonic() + LOCK_WAIT
+    while TokenRefreshLock.objects.filter(session_key=lock_key).exists():
+        if time.monotonic() > deadline:
+            raise ManagedLoginError("refresh_lock_timeout", status=503)
+        time.sleep(0.05)
 
 
 def _sign_out(request: HttpRequest, message: str) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -326,3 +328,64 @@ def test_login_and_callback_answer_get_only(emulator: Any, client: Client, metho
 def test_auth_pages_are_never_cached(emulator: Any, client: Client) -> None:
     for response in (client.get("/accounts/login/"), client.get("/accounts/callback/")):
         assert "no-store" in response["Cache-Control"]
+
+
+@pytest.fixture
+def token_endpoint() -> Iterator[dict[str, Any]]:
+    """A stand-in token endpoint over HTTP that answers as told and counts what it is asked."""
+    script: dict[str, Any] = {"status": 500, "body": b"{}", "headers": {}, "paths": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            script["paths"].append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(script["status"])
+            for name, value in {"Content-Type": "application/json", **script["headers"]}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(script["body"])))
+            self.end_headers()
+            self.wfile.write(script["body"])
+
+        do_GET = do_POST
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    script["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    yield script
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "headers", "page_status"),
+    [
+        pytest.param(400, b'{"error":"invalid_grant"}', {}, 400, id="invalid-grant"),
+        pytest.param(400, b'{"error":"invalid_client"}', {}, 502, id="invalid-client"),
+        pytest.param(500, b"oops", {}, 502, id="server-error"),
+        pytest.param(200, b"<html>not json</html>", {}, 502, id="not-json"),
+        pytest.param(200, b'{"access_token":"a"}', {}, 502, id="no-id-token"),
+        pytest.param(302, b"", {"Location": "/elsewhere"}, 502, id="redirect-not-followed"),
+    ],
+)
+def test_a_failing_token_endpoint_is_asked_once_and_gives_a_handled_page(
+    emulator: Any,
+    client: Client,
+    settings: Any,
+    token_endpoint: dict[str, Any],
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    page_status: int,
+) -> None:
+    started = start_login(client)
+    callback = hosted_sign_in(started.authorize_url, "bob")
+    token_endpoint.update(status=status, body=body, headers=headers)
+    settings.COGNITO_DOMAIN = token_endpoint["url"]
+    response = client.get(relative(callback))
+    assert_error_page(response, page_status)
+    assert token_endpoint["paths"] == ["/oauth2/token"]  # once: no retry, no redirect followed
+    assert client.get("/").context["user"].is_anonymous
