@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django import forms
 from django.conf import settings
@@ -36,7 +36,11 @@ class LoginStartForm(forms.Form):
 
     @property
     def next_url(self) -> str:
-        return self.cleaned_data["next"] if self.is_valid() else resolve_url("home")
+        return (
+            self.cleaned_data["next"]
+            if self.is_valid()
+            else resolve_url(settings.LOGIN_REDIRECT_URL)
+        )
 
 
 class CallbackForm(forms.Form):
@@ -110,5 +114,5 @@ class CallbackForm(forms.Form):
         errors = self.non_field_errors()
         return errors[0] if errors else self.error_messages["state_missing"]
 
-    def _fail(self, code: str, **params: str) -> None:
+    def _fail(self, code: str, **params: str) -> NoReturn:
         raise ValidationError(self.error_messages[code], code=code, params=params or None)

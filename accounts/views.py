@@ -47,7 +47,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         context = {"message": form.failure_message}
         return render(request, "accounts/login_failed.html", context, status=form.failure_status)
     user = form.get_user()
-    auth_login(request, user)  # rotates the session key
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new key
     session_start(request.session, form.tokens)
     logger.info("event=signin flow=managed user_id=%s sub=%s", user.pk, user.cognito_sub)
     return redirect(form.pending.next_url)
@@ -56,6 +56,7 @@ def callback(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @csrf_protect
+@sensitive_variables("tokens")
 def logout(request: HttpRequest) -> HttpResponse:
     """Revoke the refresh token, end this session, then end the pool's managed-login session."""
     user_id = request.user.pk

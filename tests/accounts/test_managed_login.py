@@ -106,6 +106,7 @@ def test_login_from_another_host_still_completes_with_the_configured_redirect_ur
         pytest.param(None, "/", id="no-next"),
         pytest.param("//evil.example.com/", "/", id="scheme-relative"),
         pytest.param("/\\evil.example.com/", "/", id="backslash"),
+        pytest.param("/\t/evil.example.com/", "/", id="tab-between-slashes"),
         pytest.param("javascript:alert(1)", "/", id="javascript"),
         pytest.param("https://evil.example.com/", "/", id="absolute-foreign"),
         pytest.param("http://testserver/protected/", "/", id="absolute-same-host"),
