@@ -19,6 +19,8 @@ import time
 import urllib.error
 import urllib.request
 from argparse import ArgumentParser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,29 +53,18 @@ class Command(BaseCommand):
         if not manifest.parent.is_dir():
             raise CommandError(f"--manifest: no such directory: {manifest.parent}")
         manifest.unlink(missing_ok=True)  # a stale manifest must not announce a dead demo
-
-        stopping = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stopping.set())
+        stopping = stop_on_signals()
 
         call_command("migrate", interactive=False, verbosity=0)
-        emulator = start_emulator(emulator_port)
-        try:
+        with running_emulator(emulator_port) as emulator:
             emulator.add_app_url(site_url)
-            site = start_site(host, port, world_environ(emulator.manifest(site_url)))
-            try:
+            world = emulator.manifest(site_url)
+            with running_site(host, port, world_environ(world)) as site:
                 wait_until_ready(site, stopping, f"{site_url}/healthz", emulator.issuer)
                 if not stopping.is_set():
-                    write_manifest(manifest, emulator.manifest(site_url))
-                    self.stdout.write(summary(emulator.manifest(site_url), manifest))
-                while not stopping.wait(0.5):
-                    if site.poll() is not None:
-                        raise CommandError(f"the site stopped (exit code {site.returncode})")
-            finally:
-                stop_site(site)
-                manifest.unlink(missing_ok=True)
-        finally:
-            emulator.stop()
+                    with published(manifest, world):
+                        self.stdout.write(summary(world, manifest))
+                        serve_until(stopping, site)
         self.stdout.write("Demo stopped.")
 
 
@@ -91,14 +82,27 @@ def check_port_free(host: str, port: int, option: str) -> None:
             ) from None
 
 
-def start_emulator(port: int) -> Emulator:
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGINT (Ctrl-C) or SIGTERM, so every `finally` below gets to run."""
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    return stopping
+
+
+@contextmanager
+def running_emulator(port: int) -> Iterator[Emulator]:
     """The emulator, seeded, serving on localhost in a thread of this process."""
     try:
-        return Emulator(host="localhost", port=port).start()
+        emulator = Emulator(host="localhost", port=port).start()
     except OSError as error:
         raise CommandError(
             f"--emulator-port: cannot listen on localhost:{port} ({error.strerror})"
         ) from None
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
 
 
 def world_environ(manifest: dict[str, Any]) -> dict[str, str]:
@@ -110,18 +114,23 @@ def world_environ(manifest: dict[str, Any]) -> dict[str, str]:
     return {name: value for name, value in known.items() if value and name not in os.environ}
 
 
-def start_site(host: str, port: int, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+@contextmanager
+def running_site(host: str, port: int, extra_env: dict[str, str]) -> Iterator[subprocess.Popen]:
     """`manage.py runserver` in a process group of its own: stopping it stops its reloader too."""
-    return subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py, no shell)
+    site = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py, no shell)
         [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"{host}:{port}"],
         cwd=BASE_DIR,
         env={**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE},
         start_new_session=True,
     )
+    try:
+        yield site
+    finally:
+        stop_site(site)
 
 
 def wait_until_ready(
-    site: subprocess.Popen[bytes], stopping: threading.Event, healthz: str, issuer: str
+    site: subprocess.Popen, stopping: threading.Event, healthz: str, issuer: str
 ) -> None:
     """Return once the site's health check and the emulator's discovery document answer 200."""
     deadline = time.monotonic() + READY_TIMEOUT
@@ -145,14 +154,25 @@ def answers(url: str) -> bool:
         return False
 
 
-def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
-    """Write atomically, so a reader never sees half a file: its existence means "ready"."""
+@contextmanager
+def published(path: Path, manifest: dict[str, Any]) -> Iterator[None]:
+    """The manifest exists exactly while the demo answers; written atomically, never half read."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_text(json.dumps(manifest, indent=2) + "\n")
     os.replace(partial, path)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
 
 
-def stop_site(site: subprocess.Popen[bytes]) -> None:
+def serve_until(stopping: threading.Event, site: subprocess.Popen) -> None:
+    while not stopping.wait(0.5):
+        if site.poll() is not None:
+            raise CommandError(f"the site stopped (exit code {site.returncode})")
+
+
+def stop_site(site: subprocess.Popen) -> None:
     """Terminate the site's whole process group (runserver and its autoreloaded child)."""
     for signum, timeout in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
         try:
