@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from emulator import seed
+from emulator.demo import demo_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 MANIFEST_KEYS = {
@@ -294,3 +295,24 @@ def test_taken_port_is_a_clear_error(tmp_path: Path, taken: str) -> None:
     assert f"{taken}: cannot listen on {host}:{port}" in output
     assert "Traceback" not in output
     assert not demo.manifest_path.exists()
+
+
+def test_demo_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    key_file = tmp_path / "secret-key"
+
+    first, second = demo_secret_key(key_file), demo_secret_key(key_file)
+
+    assert first == second
+    assert len(first) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_files_are_ignored_by_git() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "demo-manifest.json", ".demo-secret-key"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+    assert ignored.stdout.split() == ["demo-manifest.json", ".demo-secret-key"]
