@@ -47,7 +47,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def parse_demo_arguments(argv: list[str]) -> argparse.Namespace:
     """Parse the demo's options, ignoring Django's own (`--verbosity`, `--help`...)."""
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(prog="manage.py demo", add_help=False)
     add_demo_arguments(parser)
     options, _ = parser.parse_known_args(argv)
     return options
