@@ -85,7 +85,7 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
     aws = emulator_url(options.emulator_port)
     defaults = {
         "DJANGO_DEBUG": "true",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_ALLOWED_HOSTS": ",".join(dict.fromkeys(["127.0.0.1", "localhost", options.host])),
         "AWS_REGION": seed.REGION,
         "AWS_ENDPOINT_URL": aws,
         # moto accepts any credentials; these keep boto3 from looking for real ones.

@@ -202,7 +202,8 @@ def test_values_already_in_the_environment_win(tmp_path: Path) -> None:
     code = (
         "import os, json; os.environ['APP_URL'] = 'http://127.0.0.1:1234'; "
         "from emulator.demo import demo_environ; "
-        "print(json.dumps(demo_environ(['--port', '9000', '--emulator-port', '9999'])))"
+        "print(json.dumps(demo_environ("
+        "['--host', 'demo.test', '--port', '9000', '--emulator-port', '9999'])))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -219,6 +220,7 @@ def test_values_already_in_the_environment_win(tmp_path: Path) -> None:
     assert environ["COGNITO_ISSUER"] == f"http://localhost:9999/{seed.USER_POOL_ID}"
     assert environ["COGNITO_DOMAIN"] == "http://localhost:9999"
     assert environ["DJANGO_DEBUG"] == "true"
+    assert environ["DJANGO_ALLOWED_HOSTS"] == "127.0.0.1,localhost,demo.test"
     assert environ["DJANGO_SECRET_KEY"]
 
 
