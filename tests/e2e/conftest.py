@@ -113,10 +113,5 @@ def site(live_server: LiveServer, emulator: Emulator, settings: LazySettings) ->
     # Plain HTTP on loopback in the browser: Secure cookies would not come back.
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    # Static files from the app directories, as runserver serves them: no collectstatic manifest.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
     emulator.add_app_url(live_server.url)
     return live_server.url
