@@ -166,3 +166,14 @@ def test_healthz_answers_ok(client: Client) -> None:
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_env_example_is_a_complete_configuration(tmp_path: Path) -> None:
+    """Copying .env.example to .env gives settings that load; only the values need changing."""
+    lines = (BASE_DIR / ".env.example").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+    loaded = load_settings(env, tmp_path)
+
+    assert "error" not in loaded
+    assert loaded["domain"] == env["COGNITO_DOMAIN"]
