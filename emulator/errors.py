@@ -131,3 +131,47 @@ class UnsupportedTokenTypeException(CognitoError):
 
 class Unauthorized(CognitoError):
     code = "UnauthorizedException"
+
+
+class UserNotFound(CognitoError):
+    code = "UserNotFoundException"
+
+
+class UserNotConfirmed(CognitoError):
+    code = "UserNotConfirmedException"
+
+
+class PasswordResetRequired(CognitoError):
+    code = "PasswordResetRequiredException"
+
+
+class UsernameExists(CognitoError):
+    code = "UsernameExistsException"
+
+
+class InvalidPassword(CognitoError):
+    code = "InvalidPasswordException"
+
+
+class CodeMismatch(CognitoError):
+    code = "CodeMismatchException"
+
+
+class ExpiredCode(CognitoError):
+    code = "ExpiredCodeException"
+
+
+class LimitExceeded(CognitoError):
+    code = "LimitExceededException"
+
+
+class EnableSoftwareTokenMFA(CognitoError):
+    code = "EnableSoftwareTokenMFAException"
+
+
+class RefreshTokenReuse(CognitoError):
+    code = "RefreshTokenReuseException"
+
+
+class InvalidLambdaResponse(CognitoError):
+    code = "InvalidLambdaResponseException"

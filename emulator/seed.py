@@ -23,6 +23,7 @@ class DemoUser:
     mfa: str = "none"  # one of none, totp, sms, email
     totp_secret: str | None = None
     phone_number: str | None = None
+    must_change_password: bool = False  # created by AdminCreateUser: NEW_PASSWORD_REQUIRED
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -41,4 +42,26 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         totp_secret="KRSXG5CTMVRXEZLUCAROL567",
     ),
     DemoUser(username="bob", password="Bob-Passw0rd!", email="bob@example.com"),
+    DemoUser(
+        username="dave",
+        password="Dave-Passw0rd!",
+        email="dave@example.com",
+        mfa="sms",
+        phone_number="+15555550104",
+    ),
+    DemoUser(username="erin", password="Erin-Passw0rd!", email="erin@example.com", mfa="email"),
+    DemoUser(
+        username="frank",
+        password="Frank-Temp0rary!",
+        email="frank@example.com",
+        must_change_password=True,
+    ),
 )
+
+# CUSTOM_AUTH: the pool's Define/Create/VerifyAuthChallenge triggers, as dotted paths to Python
+# callables (the emulator's stand-in for Lambda): a one-time code emailed to the inbox.
+CUSTOM_AUTH_TRIGGERS = {
+    "DefineAuthChallenge": "emulator.triggers.define_email_code",
+    "CreateAuthChallenge": "emulator.triggers.create_email_code",
+    "VerifyAuthChallengeResponse": "emulator.triggers.verify_email_code",
+}

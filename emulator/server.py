@@ -148,6 +148,8 @@ class Emulator:
                     "email": user.email,
                     "mfa": user.mfa,
                     **({"totp_secret": user.totp_secret} if user.mfa == "totp" else {}),
+                    **({"phone_number": user.phone_number} if user.phone_number else {}),
+                    **({"must_change_password": True} if user.must_change_password else {}),
                 }
                 for user in seed.DEMO_USERS
             ],

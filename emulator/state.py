@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from emulator import seed
 from emulator.inbox import Inbox
+from emulator.stores import FlowStores
 from emulator.tokens import KeySet, TokenFactory
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class EmulatorState:
     revoked_origins: set[str] = field(default_factory=set)
     totp_secrets: dict[str, str] = field(default_factory=dict)
     totp_last_steps: dict[str, int] = field(default_factory=dict)
+    flows: FlowStores = field(default_factory=FlowStores)
     csrf_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -132,6 +134,7 @@ class EmulatorState:
             ):
                 store.clear()
             self.inbox.clear()
+            self.flows.clear()
             self.tokens.reset()
 
     def purge_expired(self) -> None:

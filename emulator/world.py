@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from emulator import seed
+from emulator.accountseed import seed_sign_in
 
 if TYPE_CHECKING:
     from emulator.state import EmulatorState
@@ -32,6 +33,8 @@ def client_config(state: EmulatorState) -> dict[str, object]:
             "ALLOW_USER_SRP_AUTH",
             "ALLOW_USER_PASSWORD_AUTH",
             "ALLOW_REFRESH_TOKEN_AUTH",
+            "ALLOW_CUSTOM_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
         ],
         "AllowedOAuthFlows": ["code"],
         "AllowedOAuthFlowsUserPoolClient": True,
@@ -62,6 +65,7 @@ def provision(state: EmulatorState) -> None:
             "Policies": {"PasswordPolicy": PASSWORD_POLICY},
             "AutoVerifiedAttributes": ["email"],
             "MfaConfiguration": "OPTIONAL",
+            "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
         },
     )
     # moto generates pool and client IDs (its HASH strategy derives them from the name, never
@@ -102,6 +106,8 @@ def provision(state: EmulatorState) -> None:
             user.software_token_mfa_enabled = True
             user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
             state.totp_secrets[demo_user.username] = demo_user.totp_secret
+        seed_sign_in(state, user, demo_user)
+    state.flows.triggers[pool.id] = dict(seed.CUSTOM_AUTH_TRIGGERS)
 
 
 def reset(state: EmulatorState) -> None:

@@ -1,0 +1,120 @@
+"""What the native operations share: the app client and its secret, access tokens, new tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from emulator.errors import InvalidParameter, NotAuthorized, ResourceNotFound, UserNotFound
+
+if TYPE_CHECKING:
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient
+
+    from emulator.state import EmulatorState
+
+INCORRECT_CREDENTIALS = "Incorrect username or password."
+
+
+def text(params: dict[str, Any], name: str, *, required: bool = True) -> str:
+    """A string parameter; InvalidParameter when required and missing."""
+    value = params.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidParameter(f"Missing required parameter {name}")
+        return ""
+    if not isinstance(value, str):
+        raise InvalidParameter(f"{name} must be a string.")
+    return value
+
+
+def client_of(state: EmulatorState, params: dict[str, Any]) -> CognitoIdpUserPoolClient:
+    """The app client named by `ClientId`."""
+    client_id = text(params, "ClientId")
+    client = state.client(client_id)
+    if client is None:
+        raise ResourceNotFound(f"User pool client {client_id} does not exist.")
+    return client
+
+
+def secret_hash(client: CognitoIdpUserPoolClient, username: str) -> str:
+    """SECRET_HASH = base64(HMAC-SHA256(client secret, username || client id))."""
+    digest = hmac.new(client.secret.encode(), (username + client.id).encode(), hashlib.sha256)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def check_secret_hash(
+    client: CognitoIdpUserPoolClient, *, username: str, given: str | None
+) -> None:
+    """Refuse a missing or wrong SECRET_HASH for a client that has a secret."""
+    if not client.generate_secret:
+        return
+    if not given:
+        raise NotAuthorized(
+            f"Client {client.id} is configured for secret but secret was not received"
+        )
+    if not hmac.compare_digest(secret_hash(client, username).encode(), given.encode()):
+        raise NotAuthorized(f"Unable to verify secret hash for client {client.id}")
+
+
+def prevents_existence_errors(client: CognitoIdpUserPoolClient) -> bool:
+    """Whether the client hides which users exist (PreventUserExistenceErrors=ENABLED)."""
+    return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+
+
+def find_user(state: EmulatorState, username: str) -> CognitoIdpUser | None:
+    """A user of the demo pool by username or alias, or None."""
+    return state.pool._get_user(username) if username else None
+
+
+def access_user(state: EmulatorState, access_token: str) -> CognitoIdpUser:
+    """The user an access token from the native API or managed login stands for."""
+    pool = state.pool
+    try:
+        claims = state.tokens.decode_access_token(access_token, pool_id=pool.id)
+    except jwt.ExpiredSignatureError:
+        raise NotAuthorized("Access Token has expired") from None
+    except jwt.InvalidTokenError:
+        raise NotAuthorized("Invalid Access Token") from None
+    if access_token not in pool.access_tokens or claims.get("origin_jti") in state.revoked_origins:
+        raise NotAuthorized("Access Token has been revoked")
+    user = find_user(state, str(claims.get("username", "")))
+    if user is None:
+        raise UserNotFound("User does not exist.")
+    if not user.enabled:
+        raise NotAuthorized("User is disabled.")
+    return user
+
+
+def issue_tokens(
+    state: EmulatorState, *, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
+) -> dict[str, Any]:
+    """A successful sign-in: ID, access and refresh tokens of a new session."""
+    pool = state.pool
+    refresh_token, origin_jti = pool.create_refresh_token(client.id, user.username)
+    access_token, expires_in = pool.create_access_token(client.id, user.username, origin_jti)
+    id_token, _ = pool.create_id_token(client.id, user.username, origin_jti)
+    return {
+        "ChallengeParameters": {},
+        "AuthenticationResult": {
+            "AccessToken": access_token,
+            "ExpiresIn": expires_in,
+            "TokenType": "Bearer",
+            "RefreshToken": refresh_token,
+            "IdToken": id_token,
+        },
+    }
+
+
+def sign_out_everywhere(state: EmulatorState, username: str) -> None:
+    """End every refresh token of the user and the access tokens issued from them."""
+    pool = state.pool
+    with state.lock:
+        for refresh_token, entry in list(pool.refresh_tokens.items()):
+            if entry is not None and entry[1] == username:
+                state.revoked_origins.add(entry[2])
+                state.refresh_sessions.pop(refresh_token, None)
+        pool.sign_out(username)

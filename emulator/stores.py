@@ -1,0 +1,98 @@
+"""The stores behind the native sign-in and self-service operations, beside `EmulatorState`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SrpRecord:
+    """A user's SRP salt and verifier, and a fingerprint of the password they came from."""
+
+    salt: str
+    verifier: int
+    fingerprint: bytes
+
+
+@dataclass(frozen=True)
+class SrpExchange:
+    """The server's half of one SRP exchange (USER_SRP_AUTH to PASSWORD_VERIFIER)."""
+
+    user_id: str
+    salt: str
+    verifier: int
+    small_b: int
+    big_b: int
+    big_a: int
+    secret_block: str
+
+
+@dataclass(frozen=True)
+class AuthSession:
+    """One sign-in between InitiateAuth and its tokens: the challenge the `Session` answers."""
+
+    username: str
+    client_id: str
+    challenge: str
+    expires_at: float
+    admin: bool = False
+    simulated: bool = False
+    attempts: int = 0
+    srp: SrpExchange | None = None
+    code: str | None = None
+    code_expires_at: float = 0.0
+    totp_secret: str | None = None
+    totp_verified: bool = False
+    custom: bool = False
+    custom_session: tuple[dict[str, Any], ...] = ()
+    private_parameters: dict[str, str] = field(default_factory=dict)
+    challenge_metadata: str | None = None
+
+
+@dataclass(frozen=True)
+class OneTimeCode:
+    """A code sent to a user (sign-up, password reset, attribute verification)."""
+
+    code: str
+    expires_at: float
+    destination: str
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Failed password attempts of one user and how long they are locked out."""
+
+    failures: int
+    locked_until: float
+    last_attempt: float
+
+
+@dataclass
+class FlowStores:
+    """Sessions, codes, verifiers, lockouts and pending changes; `clear()` empties them."""
+
+    auth_sessions: dict[str, AuthSession] = field(default_factory=dict)
+    codes: dict[tuple[str, str], OneTimeCode] = field(default_factory=dict)
+    srp_records: dict[str, SrpRecord] = field(default_factory=dict)
+    lockouts: dict[str, Lockout] = field(default_factory=dict)
+    email_mfa: set[str] = field(default_factory=set)
+    pending_totp: dict[str, str] = field(default_factory=dict)
+    pending_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    rotated_refresh_tokens: set[str] = field(default_factory=set)
+    triggers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        for store in (
+            self.auth_sessions,
+            self.codes,
+            self.srp_records,
+            self.lockouts,
+            self.email_mfa,
+            self.pending_totp,
+            self.pending_attributes,
+            self.rotated_refresh_tokens,
+            self.triggers,
+        ):
+            store.clear()

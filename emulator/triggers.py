@@ -1,0 +1,144 @@
+"""Custom authentication triggers: Python callables standing in for Cognito's Lambda triggers.
+
+A pool's triggers are dotted paths (`module.function`) in `state.flows.triggers[pool id]`, keyed
+by Cognito's LambdaConfig names. Each is called as a Lambda handler is, `handler(event, context)`,
+with Cognito's event shape, and returns the event with its `response` filled in.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from emulator import codes
+from emulator.errors import InvalidLambdaResponse, InvalidParameter
+from emulator.tokens import user_attributes
+
+if TYPE_CHECKING:
+    from moto.cognitoidp.models import CognitoIdpUser
+
+    from emulator.inbox import Inbox
+    from emulator.state import EmulatorState
+
+DEFINE = "DefineAuthChallenge"
+CREATE = "CreateAuthChallenge"
+VERIFY = "VerifyAuthChallengeResponse"
+NOT_CONFIGURED = "Custom auth lambda trigger is not configured for the user pool."
+MAX_CODE_TRIES = 3
+
+
+@dataclass(frozen=True)
+class TriggerContext:
+    """What a trigger gets as its Lambda context: its name, and the inbox to send mail to."""
+
+    function_name: str
+    inbox: Inbox
+
+
+def configured(state: EmulatorState, pool_id: str) -> bool:
+    """Whether the pool has the three custom-auth triggers."""
+    triggers = state.flows.triggers.get(pool_id, {})
+    return all(triggers.get(name) for name in (DEFINE, CREATE, VERIFY))
+
+
+def invoke(
+    state: EmulatorState,
+    *,
+    trigger: str,
+    user: CognitoIdpUser,
+    client_id: str,
+    request: dict[str, Any],
+    response: dict[str, Any],
+) -> dict[str, Any]:
+    """Call one trigger with a Cognito-shaped event; return its `response`."""
+    path = state.flows.triggers.get(user.user_pool_id, {}).get(trigger)
+    if not path:
+        raise InvalidParameter(NOT_CONFIGURED)
+    module_name, _, function_name = path.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    event = {
+        "version": "1",
+        "region": user.user_pool_id.split("_", 1)[0],
+        "userPoolId": user.user_pool_id,
+        "userName": user.username,
+        "callerContext": {"awsSdkVersion": "emulator", "clientId": client_id},
+        "triggerSource": f"{trigger}_Authentication",
+        "request": {
+            "userAttributes": user_attributes(user),
+            "clientMetadata": {},
+            "userNotFound": False,
+            **copy.deepcopy(request),
+        },
+        "response": response,
+    }
+    result = handler(event, TriggerContext(function_name=function_name, inbox=state.inbox))
+    if not isinstance(result, dict) or not isinstance(result.get("response"), dict):
+        raise InvalidLambdaResponse(f"Invalid lambda response from {trigger}.")
+    return result["response"]
+
+
+# The seed's example: a one-time code emailed to the inbox, three tries, alone or after SRP.
+
+
+def define_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
+    """DefineAuthChallenge: SRP first if the client started with it, then the emailed code."""
+    session = event["request"]["session"]
+    response = event["response"]
+    last = session[-1] if session else None
+    tries = [entry for entry in session if entry["challengeName"] == "CUSTOM_CHALLENGE"]
+    if last and last["challengeName"] == "SRP_A":
+        response.update(challengeName="PASSWORD_VERIFIER", issueTokens=False)
+    elif last and last["challengeName"] == "PASSWORD_VERIFIER" and not last["challengeResult"]:
+        response.update(issueTokens=False, failAuthentication=True)
+    elif last and last["challengeName"] == "CUSTOM_CHALLENGE" and last["challengeResult"]:
+        response.update(issueTokens=True, failAuthentication=False)
+    elif len(tries) >= MAX_CODE_TRIES:
+        response.update(issueTokens=False, failAuthentication=True)
+    else:
+        response.update(
+            challengeName="CUSTOM_CHALLENGE", issueTokens=False, failAuthentication=False
+        )
+    return event
+
+
+def create_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
+    """CreateAuthChallenge: email a new code on the first try, keep it for the retries."""
+    request = event["request"]
+    earlier = [
+        entry["challengeMetadata"]
+        for entry in request["session"]
+        if entry["challengeName"] == "CUSTOM_CHALLENGE" and entry.get("challengeMetadata")
+    ]
+    if earlier:
+        code = earlier[-1].removeprefix("CODE-")
+    else:
+        code = codes.new_code()
+        email = request["userAttributes"].get("email", "")
+        context.inbox.send(
+            to=email,
+            kind="custom_challenge",
+            subject="Your sign-in code",
+            body=f"Your one-time sign-in code is {code}",
+            code=code,
+        )
+    event["response"].update(
+        publicChallengeParameters={
+            "email": codes.mask(request["userAttributes"].get("email", "")),
+            "challenge": "EMAIL_CODE",
+        },
+        privateChallengeParameters={"answer": code},
+        challengeMetadata=f"CODE-{code}",
+    )
+    return event
+
+
+def verify_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
+    """VerifyAuthChallengeResponse: the answer is the code that was sent."""
+    request = event["request"]
+    expected = request["privateChallengeParameters"].get("answer", "")
+    event["response"]["answerCorrect"] = bool(expected) and (
+        str(request.get("challengeAnswer", "")).strip() == expected
+    )
+    return event
