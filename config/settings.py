@@ -152,6 +152,16 @@ COGNITO_DOMAIN = https_url("COGNITO_DOMAIN", env.str("COGNITO_DOMAIN"))
 COGNITO_SCOPES = env.list("COGNITO_SCOPES", default=["openid", "email", "profile"])
 COGNITO_IDENTITY_POOL_ID = env.str("COGNITO_IDENTITY_POOL_ID", default="")
 PROTECTED_BUCKET = env.str("PROTECTED_BUCKET", default="")
+# How signed-in users get credentials: "enhanced" (GetCredentialsForIdentity) or "basic"
+# (GetOpenIdToken, then STS AssumeRoleWithWebIdentity with COGNITO_IDENTITY_ROLE_ARN).
+COGNITO_IDENTITY_FLOW = env.str("COGNITO_IDENTITY_FLOW", default="enhanced")
+if COGNITO_IDENTITY_FLOW not in ("enhanced", "basic"):
+    raise ImproperlyConfigured("COGNITO_IDENTITY_FLOW must be enhanced or basic")
+COGNITO_IDENTITY_ROLE_ARN = env.str("COGNITO_IDENTITY_ROLE_ARN", default="")
+# The identity pool's developer provider: set it to let the app vouch for users itself.
+COGNITO_DEVELOPER_PROVIDER_NAME = env.str("COGNITO_DEVELOPER_PROVIDER_NAME", default="")
+# Identity credentials are renewed this many seconds before they expire.
+IDENTITY_CREDENTIALS_MARGIN = env.int("IDENTITY_CREDENTIALS_MARGIN", default=300)
 
 # The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
 # from the request's Host header, so a poisoned Host cannot change where codes are sent.
@@ -175,6 +185,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "accounts": {"handlers": ["console"], "level": "INFO"},
+        "identity": {"handlers": ["console"], "level": "INFO"},
+        "protected": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "INFO"},
     },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from moto.server import DomainDispatcherApplication, create_backend_app
@@ -11,7 +12,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import login, oauth2, operations, pages, wellknown, world
+from emulator import identity as identity_pools
+from emulator import login, oauth2, operations, pages, s3auth, sts, wellknown, world
 from emulator.errors import (
     AuthorizeRedirectError,
     CognitoError,
@@ -66,6 +68,7 @@ URLS = Map(
         Rule("/inbox", endpoint=inbox_page, methods=["GET"]),
         Rule("/inbox.json", endpoint=inbox_json, methods=["GET"]),
         Rule("/reset", endpoint=reset, methods=["POST"]),
+        Rule("/.well-known/jwks_uri", endpoint=identity_pools.openid_jwks, methods=["GET"]),
     ],
     strict_slashes=False,
 )
@@ -80,10 +83,16 @@ def create_app(state: EmulatorState) -> WSGIApplication:
         if target in operations.OPERATIONS:
             response = _answer(state, Request(environ), operations.dispatch, {"target": target})
             return response(environ, start_response)
+        if target in identity_pools.OPERATIONS:
+            response = _answer(state, Request(environ), identity_pools.dispatch, {"target": target})
+            return response(environ, start_response)
+        if not target and sts.is_web_identity_call(environ):
+            response = sts.assume_role_with_web_identity(state, Request(environ))
+            return response(environ, start_response)
         try:
             endpoint, args = URLS.bind_to_environ(environ).match()
         except NotFound:
-            return moto_app(environ, start_response)
+            return _s3_checked(state, moto_app, environ, start_response)
         except HTTPException as exc:
             response = json_response({"error": "invalid_request"}, status=exc.code or 400)
             return response(environ, start_response)
@@ -91,6 +100,23 @@ def create_app(state: EmulatorState) -> WSGIApplication:
         return response(environ, start_response)
 
     return app
+
+
+def _s3_checked(
+    state: EmulatorState,
+    moto_app: WSGIApplication,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    """S3 requests pass IAM first (identity-pool credentials); everything else goes to moto."""
+    request = Request(environ)
+    if s3auth.is_s3_request(request):
+        denied = s3auth.check(state, request)
+        if denied is not None:
+            return denied(environ, start_response)
+        # The signature check read the body: moto reads it again.
+        environ["wsgi.input"] = BytesIO(request.get_data(cache=True))
+    return moto_app(environ, start_response)
 
 
 def _answer(

@@ -18,6 +18,7 @@ from moto.cognitoidp.models import UserStatus
 from emulator import codes, passwords, srp, triggers
 from emulator.errors import (
     CodeMismatch,
+    CognitoError,
     ExpiredCode,
     InvalidLambdaResponse,
     InvalidParameter,
@@ -523,7 +524,7 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
     if name == "CUSTOM_CHALLENGE":
         return _custom_answer(state, client, session, responses)
     if name == "NEW_PASSWORD_REQUIRED":
-        return _new_password(state, client, session, responses)
+        return _new_password(state, client, session, token, responses)
     if name == "SELECT_MFA_TYPE":
         user = _session_user(state, session)
         answer = str(responses.get("ANSWER") or "")
@@ -569,13 +570,20 @@ def _new_password(
     state: EmulatorState,
     client: CognitoIdpUserPoolClient,
     session: AuthSession,
+    token: str,
     responses: dict[str, Any],
 ) -> dict[str, Any]:
     user = _session_user(state, session)
     new_password = str(responses.get("NEW_PASSWORD") or "")
-    if not new_password:
-        raise InvalidParameter("Missing required parameter NEW_PASSWORD")
-    passwords.check_policy(state.pool, new_password)
+    try:
+        if not new_password:
+            raise InvalidParameter("Missing required parameter NEW_PASSWORD")
+        passwords.check_policy(state.pool, new_password)
+    except CognitoError:
+        # The user may try another password with the same Session.
+        with state.lock:
+            state.flows.auth_sessions[token] = session
+        raise
     updates = [
         {"Name": key.removeprefix("userAttributes."), "Value": str(value)}
         for key, value in responses.items()

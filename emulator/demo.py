@@ -96,6 +96,10 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
         "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
         "COGNITO_ISSUER": f"{aws}/{seed.USER_POOL_ID}",
         "COGNITO_DOMAIN": aws,
+        "COGNITO_IDENTITY_POOL_ID": seed.IDENTITY_POOL_ID,
+        "PROTECTED_BUCKET": seed.BUCKET,
+        "COGNITO_IDENTITY_ROLE_ARN": seed.AUTHENTICATED_ROLE,
+        "COGNITO_DEVELOPER_PROVIDER_NAME": seed.DEVELOPER_PROVIDER_NAME,
         "APP_URL": app_url(options.host, options.port),
     }
     environ = {name: value for name, value in defaults.items() if name not in os.environ}

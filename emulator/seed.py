@@ -65,3 +65,16 @@ CUSTOM_AUTH_TRIGGERS = {
     "CreateAuthChallenge": "emulator.triggers.create_email_code",
     "VerifyAuthChallengeResponse": "emulator.triggers.verify_email_code",
 }
+# The identity pool, its roles and the bucket the protected page reads (emulator/storage_world.py).
+IDENTITY_POOL_NAME = "cognito_reference_demo_identities"
+IDENTITY_POOL_ID = f"{REGION}:de3e0000-0000-4000-8000-000000000001"
+DEVELOPER_PROVIDER_NAME = "login.cognito-reference.demo"
+BUCKET = "cognito-reference-demo-protected"
+AUTHENTICATED_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/cognito-demo-authenticated"
+GUEST_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/cognito-demo-guest"
+READ_ONLY_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/cognito-demo-read-only"
+# User pool groups carrying roles (token-based role selection): alice may pick either role.
+GROUPS = (
+    ("members", AUTHENTICATED_ROLE, 1, ("alice",)),
+    ("read-only", READ_ONLY_ROLE, 2, ("alice",)),
+)

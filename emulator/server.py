@@ -139,8 +139,8 @@ class Emulator:
             "aws_endpoint_url": self.url,
             "inbox_url": f"{self.url}/inbox.json",
             "reset_url": f"{self.url}/reset",
-            "identity_pool_id": None,
-            "bucket": None,
+            "identity_pool_id": seed.IDENTITY_POOL_ID,
+            "bucket": seed.BUCKET,
             "users": [
                 {
                     "username": user.username,

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from emulator import seed
+from emulator.identity import IdentityStore
 from emulator.inbox import Inbox
 from emulator.stores import FlowStores
+from emulator.sts import SessionStore
 from emulator.tokens import KeySet, TokenFactory
 
 if TYPE_CHECKING:
@@ -87,6 +89,8 @@ class EmulatorState:
     totp_secrets: dict[str, str] = field(default_factory=dict)
     totp_last_steps: dict[str, int] = field(default_factory=dict)
     flows: FlowStores = field(default_factory=FlowStores)
+    identities: IdentityStore = field(default_factory=IdentityStore)
+    sessions: SessionStore = field(default_factory=SessionStore)
     csrf_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -134,6 +138,8 @@ class EmulatorState:
             ):
                 store.clear()
             self.inbox.clear()
+            self.identities.clear()
+            self.sessions.clear()
             self.flows.clear()
             self.tokens.reset()
 

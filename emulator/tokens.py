@@ -247,6 +247,12 @@ class TokenFactory:
                 continue
             claims[name] = value == "true" if name.endswith("_verified") else value
         claims.update({"aud": client_id, "token_use": "id", "cognito:username": user.username})
+        # Groups with roles give the ID token its roles (token-based role selection in identity
+        # pools); the preferred one is the role of the group with the lowest precedence.
+        groups = sorted((g for g in user.groups if g.role_arn), key=lambda g: g.precedence or 0)
+        if groups:
+            claims["cognito:roles"] = sorted({group.role_arn for group in groups})
+            claims["cognito:preferred_role"] = groups[0].role_arn
         if nonce is not None:
             claims["nonce"] = nonce
         if access_token is not None:

@@ -109,6 +109,11 @@ def provision(state: EmulatorState) -> None:
         seed_sign_in(state, user, demo_user)
     state.flows.triggers[pool.id] = dict(seed.CUSTOM_AUTH_TRIGGERS)
 
+    # Imported here: the identity pool's seed derives identity IDs from `user_sub` above.
+    from emulator import storage_world
+
+    storage_world.provision(state)
+
 
 def reset(state: EmulatorState) -> None:
     """Back to the seed: users, MFA secrets, codes, sessions, revoked tokens and the inbox."""

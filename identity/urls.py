@@ -1,4 +1,11 @@
 from __future__ import annotations
 
+from django.urls import path
+
+from identity import views
+
 app_name = "identity"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.status, name="status"),
+    path("guest/", views.guest, name="guest"),
+]

@@ -26,6 +26,10 @@ os.environ.update(
         "COGNITO_ISSUER": f"http://localhost:1/{seed.USER_POOL_ID}",
         "COGNITO_DOMAIN": "http://localhost:1",
         "APP_URL": "http://testserver",
+        "COGNITO_IDENTITY_POOL_ID": seed.IDENTITY_POOL_ID,
+        "PROTECTED_BUCKET": seed.BUCKET,
+        "COGNITO_IDENTITY_ROLE_ARN": seed.AUTHENTICATED_ROLE,
+        "COGNITO_DEVELOPER_PROVIDER_NAME": seed.DEVELOPER_PROVIDER_NAME,
     }
 )
 

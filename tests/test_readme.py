@@ -65,6 +65,11 @@ DEMO_OPTIONS = ["--host", "--port", "--emulator-port", "--manifest"]
 
 ENV_READ = re.compile(r"\benv(?:\.[a-z_]+)?\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']")
 TESTID = re.compile(r"data-testid=[\"']([^\"']+)[\"']")
+# Form widgets: `attrs={"data-testid": "x"}`, or accounts' helpers `_widget("x"`, `_code_field("x"`.
+WIDGET_TESTID = re.compile(
+    r"[\"']data-testid[\"']\s*:\s*[\"']([a-z0-9-]+)[\"']|_(?:widget|code_field)\(\s*[\"']([a-z0-9-]+)"
+)
+APPS = ["config", "accounts", "federation", "identity", "protected"]
 # A placeholder inside a testid (`idp-{{ idp.name }}`, `idp-{name}`) is the contract's <name>.
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{[^}]*\}")
 
@@ -87,12 +92,16 @@ def url_routes(patterns: Iterable[URLPattern | URLResolver] | None = None, prefi
 
 
 def page_testids() -> set[str]:
-    """Every `data-testid` in the site's templates and the emulator's pages."""
+    """Every `data-testid` in the site's templates and forms and the emulator's pages."""
     files = [*(BASE_DIR / "templates").rglob("*.html"), *(BASE_DIR / "emulator").rglob("*.py")]
     found: set[str] = set()
     for path in files:
         for testid in TESTID.findall(path.read_text()):
             found.add(PLACEHOLDER.sub("<name>", testid))
+    for app in APPS:
+        for path in (BASE_DIR / app).glob("forms.py"):
+            for match in WIDGET_TESTID.finditer(path.read_text()):
+                found.add(match[1] or match[2])
     return found
 
 

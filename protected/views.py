@@ -1,0 +1,142 @@
+"""The protected page: S3 read and written with the identity's temporary credentials."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import mimetypes
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from identity.decorators import identity_required
+from identity.forms import role_name
+from identity.services import IdentityCredentials, IdentityError
+from identity.session import GUEST_OWNER, credentials_cached, credentials_for_request, owner_of
+from protected.forms import FOLDERS, FolderForm, ObjectForm, UploadForm, folder_prefix
+from protected.services import ObjectContent, StorageError, object_get, object_put, objects_list
+
+logger = logging.getLogger("protected")
+T = TypeVar("T")
+# Served inline (with `nosniff` and a sandbox CSP); any other type is a download.
+INLINE_TYPES = {"text/plain", "image/png", "image/jpeg", "image/gif"}
+
+
+def storage_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """S3's refusals as pages: AccessDenied is a 403 saying the role does not allow it."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except StorageError as error:
+            logger.info("event=storage_refused reason=%s", error.code)
+            cached = credentials_cached(request)
+            context = {"code": error.code, "role": role_name(cached.role_arn) if cached else ""}
+            template = "protected/denied.html" if error.status == 403 else "protected/error.html"
+            return render(request, template, context, status=error.status)
+        except IdentityError as error:
+            logger.warning("event=identity_failed reason=%s", error.code)
+            return render(request, "identity/error.html", {"code": error.code}, status=error.status)
+
+    return wrapper
+
+
+def with_credentials(request: HttpRequest, call: Callable[[IdentityCredentials], T]) -> T:
+    """Run `call` with this session's credentials; credentials S3 calls expired are renewed once."""
+    credentials = credentials_for_request(request)
+    try:
+        return call(credentials)
+    except StorageError as error:
+        if error.code != "credentials_expired":
+            raise
+    logger.info("event=credentials_renewed reason=expired_at_s3")
+    return call(credentials_for_request(request, renew=True))
+
+
+@never_cache
+@require_GET
+@identity_required
+@storage_errors
+def objects(request: HttpRequest) -> HttpResponse:
+    """One folder's objects: `public/`, `protected/` or the identity's own `private/<id>/`."""
+    guest = owner_of(request) == GUEST_OWNER
+    folder = FolderForm(request.GET).folder_or("public" if guest else "private")
+    credentials, items = with_credentials(
+        request,
+        lambda c: (
+            c,
+            objects_list(credentials=c.credentials, prefix=folder_prefix(folder, c.identity_id)),
+        ),
+    )
+    context = {
+        "folder": folder,
+        "folders": FOLDERS,
+        "prefix": folder_prefix(folder, credentials.identity_id),
+        "items": items,
+        "guest": guest,
+        "role": role_name(credentials.role_arn),
+        "upload_form": UploadForm(),
+    }
+    return render(request, "protected/objects.html", context)
+
+
+@never_cache
+@require_GET
+@identity_required
+@storage_errors
+def object_open(request: HttpRequest, folder: str, name: str) -> HttpResponse:
+    """An object's content, read with the identity's credentials."""
+    form = ObjectForm({"folder": folder, "name": name})
+    if not form.is_valid():
+        raise Http404("No such object.")
+    content = with_credentials(
+        request, lambda c: object_get(credentials=c.credentials, key=form.key_for(c.identity_id))
+    )
+    return _object_response(content)
+
+
+@never_cache
+@require_POST
+@identity_required
+@storage_errors
+def upload(request: HttpRequest) -> HttpResponse:
+    """Store a file in the identity's own private folder."""
+    form = UploadForm(request.POST, request.FILES)
+    back = f"{reverse('protected:objects')}?folder=private"
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect(back)
+    upload = form.cleaned_data["file"]
+    body = upload.read()
+    with_credentials(
+        request,
+        lambda c: object_put(
+            credentials=c.credentials,
+            key=form.key_for(c.identity_id),
+            body=body,
+            content_type=mimetypes.guess_type(upload.name)[0] or "application/octet-stream",
+        ),
+    )
+    messages.success(request, f"Uploaded {upload.name}.")
+    return redirect(back)
+
+
+def _object_response(content: ObjectContent) -> HttpResponse:
+    guessed = mimetypes.guess_type(content.name)[0]
+    if guessed in INLINE_TYPES:
+        response = HttpResponse(content.body, content_type=guessed)
+        response["Content-Disposition"] = "inline"
+    else:
+        response = HttpResponse(content.body, content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="{content.name}"'
+    # Whatever a file holds, it runs no script on this site.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
