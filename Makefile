@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format browser-deps bench clean
+.PHONY: demo test lint format browser-deps saml-deps bench clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3 found; set PYTHON=/path/to/python3.11"; exit 2; }
@@ -33,7 +33,18 @@ browser-deps:
 		echo "make: WARNING: no chromium and no way to install it; browser tests will be SKIPPED"; \
 	fi
 
-demo: $(STAMP)
+# Debian's xmlsec1, which pysaml2 signs and verifies with (the emulator's SAML identity provider).
+saml-deps:
+	@if command -v xmlsec1 >/dev/null 2>&1 || [ -x /usr/bin/xmlsec1 ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make: installing Debian's xmlsec1 for the SAML identity provider"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null \
+			|| echo "make: WARNING: could not install xmlsec1; SAML sign-in will not work"; \
+	else \
+		echo "make: WARNING: no xmlsec1 and no way to install it (apt-get install xmlsec1)"; \
+	fi
+
+demo: $(STAMP) saml-deps
 	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
 lint: $(STAMP)
@@ -44,10 +55,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) browser-deps lint
+test: $(STAMP) browser-deps saml-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: $(STAMP) saml-deps
 	$(BIN)/python bench/tokens.py
 	$(BIN)/python bench/demo.py
 
