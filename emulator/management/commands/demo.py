@@ -22,14 +22,16 @@ from argparse import ArgumentParser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from emulator.demo import BASE_DIR, add_demo_arguments, app_url
-from emulator.server import Emulator
+
+if TYPE_CHECKING:
+    from emulator.server import Emulator
 
 READY_TIMEOUT = 60.0  # seconds for the site and the emulator to answer
 STOP_TIMEOUT = 10.0  # seconds for the site to exit before it is killed
@@ -56,15 +58,15 @@ class Command(BaseCommand):
         stopping = stop_on_signals()
 
         call_command("migrate", interactive=False, verbosity=0)
-        with running_emulator(emulator_port) as emulator:
+        # The site boots in its own process while this one loads and seeds the emulator.
+        with running_site(host, port) as site, running_emulator(emulator_port) as emulator:
             emulator.add_app_url(site_url)
-            world = emulator.manifest(site_url)
-            with running_site(host, port, world_environ(world)) as site:
-                wait_until_ready(site, stopping, f"{site_url}/healthz", emulator.issuer)
-                if not stopping.is_set():
-                    with published(manifest, world):
-                        self.stdout.write(summary(world, manifest))
-                        serve_until(stopping, site)
+            wait_until_ready(site, stopping, f"{site_url}/healthz", emulator.issuer)
+            if not stopping.is_set():
+                world = emulator.manifest(site_url)
+                with published(manifest, world):
+                    self.stdout.write(summary(world, manifest))
+                    serve_until(stopping, site)
         self.stdout.write("Demo stopped.")
 
 
@@ -93,6 +95,9 @@ def stop_on_signals() -> threading.Event:
 @contextmanager
 def running_emulator(port: int) -> Iterator[Emulator]:
     """The emulator, seeded, serving on localhost in a thread of this process."""
+    # Imported here, not at the top: loading moto takes seconds, which the site's boot overlaps.
+    from emulator.server import Emulator
+
     try:
         emulator = Emulator(host="localhost", port=port).start()
     except OSError as error:
@@ -105,22 +110,13 @@ def running_emulator(port: int) -> Iterator[Emulator]:
         emulator.stop()
 
 
-def world_environ(manifest: dict[str, Any]) -> dict[str, str]:
-    """Settings only known once the emulator has provisioned its world (user's values first)."""
-    known = {
-        "COGNITO_IDENTITY_POOL_ID": manifest.get("identity_pool_id"),
-        "PROTECTED_BUCKET": manifest.get("bucket"),
-    }
-    return {name: value for name, value in known.items() if value and name not in os.environ}
-
-
 @contextmanager
-def running_site(host: str, port: int, extra_env: dict[str, str]) -> Iterator[subprocess.Popen]:
+def running_site(host: str, port: int) -> Iterator[subprocess.Popen]:
     """`manage.py runserver` in a process group of its own: stopping it stops its reloader too."""
     site = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py, no shell)
         [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"{host}:{port}"],
         cwd=BASE_DIR,
-        env={**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE},
         start_new_session=True,
     )
     try:
