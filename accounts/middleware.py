@@ -1,4 +1,4 @@
-"""Keep a managed-login session alive and private: idle timeout, token refresh, no-store."""
+"""Keep a signed-in session alive and private: idle timeout, token refresh, no-store."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from accounts import userpool
 from accounts.models import TokenRefreshLock
-from accounts.services import ManagedLoginError, tokens_refresh
-from accounts.session import LAST_SEEN, TOKENS, StoredTokens, tokens_get, tokens_save
+from accounts.services import ManagedLoginError, Tokens, tokens_refresh
+from accounts.session import FLOW_API, LAST_SEEN, TOKENS, StoredTokens, tokens_get, tokens_save
+from accounts.userpool import UserPoolError
 
 logger = logging.getLogger("accounts")
 
@@ -63,7 +65,7 @@ def session_keep_alive(request: HttpRequest) -> bool:
         return True
     try:
         _refresh_once(request)
-    except ManagedLoginError as failure:
+    except (ManagedLoginError, UserPoolError) as failure:
         logger.warning("event=refresh_failed user_id=%s reason=%s", request.user.pk, failure.code)
         _sign_out(request, "Your session has ended. Please sign in again.")
         return False
@@ -87,15 +89,28 @@ def _refresh_once(request: HttpRequest) -> None:
         if not _expiring(current):
             _adopt_stored_tokens(session)
             return
-        tokens = tokens_refresh(
-            refresh_token=current.refresh_token, previous_claims=current.identity
-        )
-        tokens_save(session, tokens)
+        tokens_save(session, _refreshed(current), flow=current.flow)
         # Saved before the lock is released, so the waiting requests read the new tokens.
         session.save()
         logger.info("event=refresh user_id=%s", request.user.pk)
     finally:
         TokenRefreshLock.objects.filter(session_key=lock_key).delete()
+
+
+def _refreshed(current: StoredTokens) -> Tokens:
+    """New tokens the way this session got its first ones.
+
+    API sign-ins refresh through the user pools API (GetTokensFromRefreshToken, which rotates
+    refresh tokens when the client does); managed-login sessions through the token endpoint,
+    which Authlib already speaks. Both paths verify the new tokens and the same identity.
+    """
+    if current.flow == FLOW_API:
+        return userpool.tokens_refresh(
+            refresh_token=current.refresh_token,
+            username=current.username,
+            previous_claims=current.identity,
+        )
+    return tokens_refresh(refresh_token=current.refresh_token, previous_claims=current.identity)
 
 
 def _adopt_stored_tokens(session: SessionBase) -> None:

@@ -136,6 +136,13 @@ def token_revoke(*, refresh_token: str) -> None:
         raise ManagedLoginError("revoke_failed", status=502)
 
 
+@sensitive_variables("id_token", "access_token", "refresh_token")
+def tokens_verify(*, id_token: str, access_token: str, refresh_token: str | None) -> Tokens:
+    """Verify tokens the user pools API issued, exactly as the callback verifies its own."""
+    response = {"id_token": id_token, "access_token": access_token}
+    return _verified_tokens(response, nonce=None, refresh_token=refresh_token)
+
+
 def logout_url() -> str:
     """The pool's /logout, which ends the managed-login session and comes back to the site."""
     # Cognito's /logout is not OIDC RP-initiated logout: it needs client_id and logout_uri

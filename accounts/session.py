@@ -1,7 +1,8 @@
-"""What managed login keeps in the server-side session, under these keys only."""
+"""What sign-in keeps in the server-side session, under these keys only."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -12,6 +13,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 
 from accounts.services import PendingLogin, Tokens
+from accounts.userpool import Challenge
 
 # Logins started in this browser and not yet finished, by state: two tabs can both finish.
 PENDING_LOGINS = "accounts.pending_logins"
@@ -19,6 +21,18 @@ PENDING_LOGINS = "accounts.pending_logins"
 TOKENS = "accounts.tokens"
 # When this session last served a request, for the idle timeout.
 LAST_SEEN = "accounts.last_seen"
+# The API sign-in in progress: its challenge (Cognito's Session string and the username) bound
+# to one attempt id, never sent to the browser.
+SIGNIN_ATTEMPT = "accounts.signin_attempt"
+# The username a sign-up confirmation or a password reset is for: carried here, not in URLs.
+CONFIRMING_USERNAME = "accounts.confirming_username"
+RESETTING_USERNAME = "accounts.resetting_username"
+# A TOTP secret being enrolled from the MFA settings page, until its first code is checked.
+TOTP_ENROLMENT = "accounts.totp_enrolment"
+
+# How the session's tokens were obtained, which decides how they are refreshed.
+FLOW_MANAGED = "managed"
+FLOW_API = "api"
 
 PENDING_LOGIN_MAX_AGE = 10 * 60
 PENDING_LOGIN_LIMIT = 5
@@ -35,6 +49,8 @@ class StoredTokens:
     iss: str
     sub: str
     aud: str
+    flow: str = FLOW_MANAGED
+    username: str = ""
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -68,7 +84,7 @@ def pending_login_expired(pending: PendingLogin) -> bool:
     return time.time() - pending.created_at >= PENDING_LOGIN_MAX_AGE
 
 
-def tokens_save(session: SessionBase, tokens: Tokens) -> None:
+def tokens_save(session: SessionBase, tokens: Tokens, *, flow: str = FLOW_MANAGED) -> None:
     claims = tokens.claims
     stored = StoredTokens(
         id_token=tokens.id_token,
@@ -78,6 +94,8 @@ def tokens_save(session: SessionBase, tokens: Tokens) -> None:
         iss=claims["iss"],
         sub=claims["sub"],
         aud=claims["aud"],
+        flow=flow,
+        username=claims.get("cognito:username") or claims["sub"],
     )
     session[TOKENS] = asdict(stored)
 
@@ -92,9 +110,59 @@ def tokens_pop(session: SessionBase) -> StoredTokens | None:
     return StoredTokens(**stored) if stored else None
 
 
-def session_start(session: SessionBase, tokens: Tokens) -> None:
+def session_start(session: SessionBase, tokens: Tokens, *, flow: str = FLOW_MANAGED) -> None:
     """Keep the tokens and fix the session's absolute lifetime from now."""
-    tokens_save(session, tokens)
+    tokens_save(session, tokens, flow=flow)
     # An explicit expiry date is stored in the session, so later saves never extend it.
     session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE))
     session[LAST_SEEN] = time.time()
+
+
+@dataclass(frozen=True)
+class SigninAttempt:
+    """One API sign-in waiting on a challenge step."""
+
+    id: str
+    challenge: Challenge
+    next_url: str
+    step_started_at: float
+    totp_secret: str = ""  # MFA_SETUP only: the secret being enrolled, shown as a QR code
+
+    @property
+    def expired(self) -> bool:
+        # Cognito's challenge Session lives AuthSessionValidity (3 min by default) per step.
+        return time.time() - self.step_started_at >= settings.COGNITO_AUTH_SESSION_SECONDS
+
+
+def signin_attempt_save(
+    session: SessionBase,
+    challenge: Challenge,
+    *,
+    next_url: str,
+    attempt_id: str | None = None,
+    totp_secret: str = "",
+) -> SigninAttempt:
+    """Keep the challenge for its step; a new sign-in gets a new attempt id."""
+    attempt = SigninAttempt(
+        id=attempt_id or secrets.token_urlsafe(16),
+        challenge=challenge,
+        next_url=next_url,
+        step_started_at=time.time(),
+        totp_secret=totp_secret,
+    )
+    session[SIGNIN_ATTEMPT] = asdict(attempt)
+    return attempt
+
+
+def signin_attempt_get(session: SessionBase) -> SigninAttempt | None:
+    stored = session.get(SIGNIN_ATTEMPT)
+    if not stored:
+        return None
+    return SigninAttempt(**{**stored, "challenge": Challenge(**stored["challenge"])})
+
+
+def signin_attempt_pop(session: SessionBase) -> SigninAttempt | None:
+    """Take the attempt out: a Cognito Session string is answered once."""
+    attempt = signin_attempt_get(session)
+    session.pop(SIGNIN_ATTEMPT, None)
+    return attempt

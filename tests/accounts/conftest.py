@@ -15,9 +15,10 @@ import pyotp
 import pytest
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
-from accounts.session import PENDING_LOGINS, TOKENS
+from accounts.session import PENDING_LOGINS, SIGNIN_ATTEMPT, TOKENS
 from emulator import seed
 
 USERS = {user.username: user for user in seed.DEMO_USERS}
@@ -156,3 +157,53 @@ def _plain_static_storage(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# --- API sign-in helpers ------------------------------------------------------------------------
+
+
+def inbox_code(emulator: Any, to: str, kind: str | None = None) -> str:
+    """The newest code the pool sent to `to` (an email address or a phone number)."""
+    messages = [m for m in emulator.inbox.messages(to=to) if kind is None or m.kind == kind]
+    assert messages, f"no message to {to}: {[m.kind for m in emulator.inbox.messages()]}"
+    return messages[-1].code
+
+
+def totp_now(secret: str, *, steps_ahead: int = 0) -> str:
+    """The TOTP code of `secret` for now, or a later 30 s step (the pool takes each code once)."""
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+def api_signin(client: Client, username: str, password: str | None = None, **extra: Any) -> Any:
+    """Post the app's own sign-in form."""
+    password = USERS[username].password if password is None else password
+    return client.post("/accounts/signin/", {"username": username, "password": password}, **extra)
+
+
+def attempt_id(client: Client) -> str:
+    """The id of the sign-in attempt in progress, as its step page carries it."""
+    return client.session[SIGNIN_ATTEMPT]["id"]
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit_leftovers() -> None:
+    """Rate-limit counters live in the cache: each test starts with none."""
+    cache.clear()
+
+
+@pytest.fixture
+def api_signed_in(emulator: Any, client: Client, db: None) -> Callable[..., Client]:
+    """Sign `client` in through the app's own form (bob: no MFA; alice: TOTP)."""
+
+    def sign_in(username: str = "bob") -> Client:
+        response = api_signin(client, username)
+        if USERS[username].mfa == "totp":
+            assert response["Location"] == "/accounts/signin/mfa/"
+            code = totp_now(USERS[username].totp_secret)
+            response = client.post(
+                "/accounts/signin/mfa/", {"attempt": attempt_id(client), "code": code}
+            )
+        assert response.status_code == 302 and response["Location"] == "/", response
+        return client
+
+    return sign_in

@@ -44,8 +44,8 @@ def test_manifest_follows_the_contract(emulator: Emulator) -> None:
     assert manifest["managed_login_url"] == emulator.domain
     assert manifest["aws_endpoint_url"] == emulator.url
     assert requests.get(manifest["inbox_url"], timeout=5).status_code == 200
-    assert manifest["identity_pool_id"] is None
-    assert manifest["bucket"] is None
+    assert manifest["identity_pool_id"] == seed.IDENTITY_POOL_ID
+    assert manifest["bucket"] == seed.BUCKET
     assert manifest["identity_providers"] == []
     alice = next(user for user in manifest["users"] if user["username"] == "alice")
     bob = next(user for user in manifest["users"] if user["username"] == "bob")
