@@ -61,7 +61,19 @@ def login_page(*, action: str, csrf: str, username: str = "", error: str | None 
         ' autocomplete="current-password" required>'
         '<button type="submit" data-testid="submit">Sign in</button></form>'
     )
-    return page("Sign in", body)
+    return page("Sign in", body + _account_links(action))
+
+
+def _account_links(action: str) -> str:
+    """Links to sign-up and forgot-password for the same authorize request."""
+    query = action.partition("?")[2]
+    forgot = escape(f"/forgotPassword?{query}")
+    signup = escape(f"/signup?{query}")
+    return (
+        f'<p class="note"><a href="{forgot}" data-testid="forgot-password-link">'
+        "Forgot your password?</a> · "
+        f'<a href="{signup}" data-testid="signup-link">Sign up</a></p>'
+    )
 
 
 def mfa_page(*, action: str, csrf: str, pending: str, error: str | None = None) -> Response:
