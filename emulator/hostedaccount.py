@@ -6,13 +6,17 @@ Paths as Cognito's hosted UI has them, each carrying the authorize request's que
 
 from __future__ import annotations
 
+import time
 from html import escape
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
+from moto.cognitoidp.models import UserStatus
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import pages, selfservice
+from emulator import hostedsteps, pages, passwords, selfservice
 from emulator.authorize import (
     AuthorizeRequest,
     parse_authorize,
@@ -20,7 +24,7 @@ from emulator.authorize import (
     set_session_cookie,
     start_hosted_session,
 )
-from emulator.errors import CognitoError
+from emulator.errors import CognitoError, ErrorPage
 from emulator.login import _csrf, _csrf_valid, _with_csrf_cookie
 from emulator.responses import redirect
 
@@ -137,6 +141,44 @@ def confirm_forgot_password(state: EmulatorState, request: Request) -> Response:
     except CognitoError as error:
         return _with_csrf_cookie(_reset_page(query, csrf, username, "", error.message), csrf_cookie)
     return redirect(f"/login?{query}")
+
+
+def new_password(state: EmulatorState, request: Request) -> Response:
+    """POST: a temporary password's replacement; then the MFA step, or signed in."""
+    csrf_cookie, csrf = _csrf(state, request)
+    pending_id = request.form.get("pending", "")
+    pending = state.pending_signins.get(pending_id)
+    if (
+        pending is None
+        or pending.expires_at < time.time()
+        or not _csrf_valid(state, request)
+        or hostedsteps.step_kind(state, pending_id) != "new_password"
+    ):
+        state.pending_signins.pop(pending_id, None)
+        raise ErrorPage("session_expired")
+    args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
+    authorize_request = parse_authorize(state, args, query=pending.query)
+    user = state.pool._get_user(pending.username)
+    if user is None or user.status != UserStatus.FORCE_CHANGE_PASSWORD:
+        raise ErrorPage("session_expired")
+    password = request.form.get("password", "")
+    try:
+        passwords.check_policy(state.pool, password)
+    except CognitoError as error:
+        page = hostedsteps.new_password_page(
+            state, csrf=csrf, pending=pending_id, error=error.message
+        )
+        return _with_csrf_cookie(page, csrf_cookie)
+    passwords.set_password(state, user, password)
+    user.status = UserStatus.CONFIRMED
+    with state.lock:
+        state.pending_signins.pop(pending_id, None)
+        state.flows.hosted_steps.pop(pending_id, None)
+    next_step = hostedsteps.start_mfa(state, user=user, query=pending.query)
+    if next_step is None:
+        return _signed_in(state, authorize_request, username=user.username)
+    page = hostedsteps.code_page(state, csrf=csrf, pending=next_step)
+    return _with_csrf_cookie(page, csrf_cookie)
 
 
 def _authorize(
@@ -274,4 +316,5 @@ ACCOUNT_RULES = [
     Rule("/resendCode", endpoint=resend_code, methods=["POST"]),
     Rule("/forgotPassword", endpoint=forgot_password, methods=["GET", "POST"]),
     Rule("/confirmForgotPassword", endpoint=confirm_forgot_password, methods=["POST"]),
+    Rule("/newPassword", endpoint=new_password, methods=["POST"]),
 ]
