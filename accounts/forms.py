@@ -26,6 +26,8 @@ class LoginStartForm(forms.Form):
     """Where to go after signing in: a same-site path, or home."""
 
     next = forms.CharField(required=False, max_length=2000)
+    # `?idp=<name>`: straight to that identity provider (a Cognito ProviderName).
+    idp = forms.RegexField(regex=r"^[^_\s]{1,32}$", required=False)
 
     def clean_next(self) -> str:
         next_url = self.cleaned_data["next"]
@@ -36,6 +38,10 @@ class LoginStartForm(forms.Form):
         ):
             return next_url
         return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+    @property
+    def identity_provider(self) -> str:
+        return self.cleaned_data["idp"] if self.is_valid() else ""
 
     @property
     def next_url(self) -> str:
@@ -52,6 +58,7 @@ class CallbackForm(forms.Form):
     state = forms.CharField(required=False, max_length=200)
     code = forms.CharField(required=False, max_length=2000)
     error = forms.CharField(required=False, max_length=200)
+    error_description = forms.CharField(required=False, max_length=2000)
 
     error_messages = {
         "state_missing": "This sign-in link is incomplete. Please sign in again.",
@@ -61,6 +68,11 @@ class CallbackForm(forms.Form):
         ),
         "state_expired": "This sign-in took too long. Please sign in again.",
         "authorize_error": "The sign-in page reported a problem (%(error)s). Please sign in again.",
+        # Cognito reports a third-party IdP's refusal, or a cancel, with an error_description.
+        "idp_error": (
+            "Your identity provider did not sign you in: the sign-in was cancelled or refused. "
+            "You can try again, or choose another way to sign in."
+        ),
         "code_missing": "The sign-in page sent no authorization code. Please sign in again.",
         "invalid_grant": (
             "This sign-in link was already used or has expired. Please sign in again."
@@ -93,7 +105,8 @@ class CallbackForm(forms.Form):
         if pending_login_expired(pending):
             self._fail("state_expired")
         if error:
-            self._fail("authorize_error", error=error)
+            code = "idp_error" if cleaned.get("error_description") else "authorize_error"
+            self._fail(code, error=error)
         if not code:
             self._fail("code_missing")
         try:
@@ -317,12 +330,7 @@ class ChallengeForm(UserPoolForm):
     @property
     def restart(self) -> bool:
         """Whether this failure ends the attempt: only a wrong or expired code keeps it open."""
-        return self.failure_code in {
-            "attempt_mismatch",
-            "session_expired",
-            "not_authorized",
-            "unsupported_challenge",
-        }
+        return self.failure_code in {"attempt_mismatch", "session_expired", "not_authorized"}
 
 
 class MfaCodeForm(ChallengeForm):

@@ -80,8 +80,14 @@ def callback_url() -> str:
     return settings.APP_URL + reverse("accounts:callback")
 
 
-def login_start(*, next_url: str) -> LoginRedirect:
-    """An authorization-code request with state, nonce and PKCE S256 (a 48-random-byte verifier)."""
+def login_start(
+    *, next_url: str, identity_provider: str = "", idp_identifier: str = ""
+) -> LoginRedirect:
+    """An authorization-code request with state, nonce and PKCE S256 (a 48-random-byte verifier).
+
+    With `identity_provider` (a provider name) or `idp_identifier` (an email domain) the pool
+    skips its own pages and sends the browser straight to that third-party IdP.
+    """
     pending = PendingLogin(
         state=secrets.token_urlsafe(32),
         code_verifier=secrets.token_urlsafe(48),
@@ -99,6 +105,9 @@ def login_start(*, next_url: str) -> LoginRedirect:
         nonce=pending.nonce,
         code_challenge=create_s256_code_challenge(pending.code_verifier),
         code_challenge_method="S256",
+        # Authlib leaves out parameters that are None: plain managed login sends neither.
+        identity_provider=identity_provider or None,
+        idp_identifier=idp_identifier or None,
     )
     return LoginRedirect(url=url, pending=pending)
 

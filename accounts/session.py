@@ -21,6 +21,8 @@ PENDING_LOGINS = "accounts.pending_logins"
 TOKENS = "accounts.tokens"
 # When this session last served a request, for the idle timeout.
 LAST_SEEN = "accounts.last_seen"
+# The third-party IdP that signed the user in (`identities` claim), or None: for display.
+SIGNED_IN_WITH = "accounts.signed_in_with"
 # The API sign-in in progress: its challenge (Cognito's Session string and the username) bound
 # to one attempt id, never sent to the browser.
 SIGNIN_ATTEMPT = "accounts.signin_attempt"
@@ -116,6 +118,24 @@ def session_start(session: SessionBase, tokens: Tokens, *, flow: str = FLOW_MANA
     # An explicit expiry date is stored in the session, so later saves never extend it.
     session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE))
     session[LAST_SEEN] = time.time()
+    session[SIGNED_IN_WITH] = identity_provider_of(tokens.claims)
+
+
+def identity_provider_of(claims: dict[str, Any]) -> dict[str, str] | None:
+    """The primary entry of a federated user's verified `identities` claim: name and type."""
+    identities = claims.get("identities")
+    if not isinstance(identities, list):
+        return None
+    entries = [entry for entry in identities if isinstance(entry, dict)]
+    # `primary` is the string "true" in Cognito's tokens.
+    primary = next((e for e in entries if str(e.get("primary")) == "true"), None)
+    entry = primary or (entries[0] if entries else None)
+    if entry is None:
+        return None
+    return {
+        "name": str(entry.get("providerName", "")),
+        "type": str(entry.get("providerType", "")),
+    }
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,11 @@ COGNITO_DOMAIN = https_url("COGNITO_DOMAIN", env.str("COGNITO_DOMAIN"))
 COGNITO_SCOPES = env.list("COGNITO_SCOPES", default=["openid", "email", "profile"])
 COGNITO_IDENTITY_POOL_ID = env.str("COGNITO_IDENTITY_POOL_ID", default="")
 PROTECTED_BUCKET = env.str("PROTECTED_BUCKET", default="")
+# Federated sign-in: the IdP buttons come from the pool (DescribeUserPoolClient and
+# DescribeIdentityProvider, which need AWS credentials), cached this many seconds. For a pool
+# the app may not describe, list them instead: `Name` or `Name=Display name`, comma-separated.
+COGNITO_IDENTITY_PROVIDERS = env.list("COGNITO_IDENTITY_PROVIDERS", default=[])
+IDENTITY_PROVIDERS_CACHE_SECONDS = 5 * 60
 # How signed-in users get credentials: "enhanced" (GetCredentialsForIdentity) or "basic"
 # (GetOpenIdToken, then STS AssumeRoleWithWebIdentity with COGNITO_IDENTITY_ROLE_ARN).
 COGNITO_IDENTITY_FLOW = env.str("COGNITO_IDENTITY_FLOW", default="enhanced")
@@ -162,29 +167,6 @@ COGNITO_IDENTITY_ROLE_ARN = env.str("COGNITO_IDENTITY_ROLE_ARN", default="")
 COGNITO_DEVELOPER_PROVIDER_NAME = env.str("COGNITO_DEVELOPER_PROVIDER_NAME", default="")
 # Identity credentials are renewed this many seconds before they expire.
 IDENTITY_CREDENTIALS_MARGIN = env.int("IDENTITY_CREDENTIALS_MARGIN", default=300)
-
-# --- API sign-in and self-service (the app's own forms, through the user pools API) -----------
-# USER_SRP_AUTH (default: the password itself never goes to Cognito) or USER_PASSWORD_AUTH.
-COGNITO_AUTH_FLOW = env.str("COGNITO_AUTH_FLOW", default="USER_SRP_AUTH")
-if COGNITO_AUTH_FLOW not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
-    raise ImproperlyConfigured("COGNITO_AUTH_FLOW must be USER_SRP_AUTH or USER_PASSWORD_AUTH")
-# AdminInitiateAuth/AdminRespondToAuthChallenge instead, for servers that hold AWS credentials.
-COGNITO_ADMIN_AUTH = env.bool("COGNITO_ADMIN_AUTH", default=False)
-# How long a sign-in may wait on one challenge step: Cognito's AuthSessionValidity (3 min default).
-COGNITO_AUTH_SESSION_SECONDS = env.int("COGNITO_AUTH_SESSION_SECONDS", default=180)
-# The only user attributes the app ever sends to the pool (sign-up, new password, profile).
-COGNITO_USER_ATTRIBUTES = env.list(
-    "COGNITO_USER_ATTRIBUTES", default=["email", "given_name", "family_name"]
-)
-# Shown when the pool's own policy cannot be read (DescribeUserPool needs AWS credentials).
-COGNITO_PASSWORD_POLICY_TEXT = env.str(
-    "COGNITO_PASSWORD_POLICY_TEXT",
-    default="At least 8 characters, with upper and lower case letters, a number and a symbol.",
-)
-# App-side limits on failed sign-in, MFA and code attempts, per account and per client address.
-AUTH_RATE_LIMIT_PER_ACCOUNT = env.int("AUTH_RATE_LIMIT_PER_ACCOUNT", default=5)
-AUTH_RATE_LIMIT_PER_ADDRESS = env.int("AUTH_RATE_LIMIT_PER_ADDRESS", default=50)
-AUTH_RATE_LIMIT_WINDOW = env.int("AUTH_RATE_LIMIT_WINDOW", default=15 * 60)
 
 # The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
 # from the request's Host header, so a poisoned Host cannot change where codes are sent.
@@ -208,6 +190,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "accounts": {"handlers": ["console"], "level": "INFO"},
+        "federation": {"handlers": ["console"], "level": "INFO"},
         "identity": {"handlers": ["console"], "level": "INFO"},
         "protected": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "INFO"},

@@ -8,11 +8,18 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.session import SIGNED_IN_WITH
+from federation.services import providers_list
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Every way to sign in, and who is signed in."""
-    return render(request, "home.html")
+    context = {
+        "identity_providers": providers_list(),
+        "signed_in_with": request.session.get(SIGNED_IN_WITH),
+    }
+    return render(request, "home.html", context)
 
 
 @never_cache

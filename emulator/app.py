@@ -12,8 +12,8 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from emulator import federation, login, oauth2, operations, pages, s3auth, sts, wellknown, world
 from emulator import identity as identity_pools
-from emulator import login, oauth2, operations, pages, s3auth, sts, wellknown, world
 from emulator.errors import (
     AuthorizeRedirectError,
     CognitoError,
@@ -22,7 +22,6 @@ from emulator.errors import (
     InvalidToken,
     OAuthError,
 )
-from emulator.hostedaccount import ACCOUNT_RULES
 from emulator.responses import json_response, redirect, with_query
 
 if TYPE_CHECKING:
@@ -62,9 +61,10 @@ URLS = Map(
         Rule("/oauth2/token", endpoint=oauth2.token, methods=["POST"]),
         Rule("/oauth2/userInfo", endpoint=oauth2.userinfo, methods=["GET", "POST"]),
         Rule("/oauth2/revoke", endpoint=oauth2.revoke, methods=["POST"]),
+        Rule("/oauth2/idpresponse", endpoint=federation.oauth2_idpresponse, methods=["GET"]),
+        Rule("/saml2/idpresponse", endpoint=federation.saml2_idpresponse, methods=["POST"]),
         Rule("/login", endpoint=login.login, methods=["GET", "POST"]),
         Rule("/mfa", endpoint=login.mfa, methods=["POST"]),
-        *ACCOUNT_RULES,
         Rule("/logout", endpoint=oauth2.logout, methods=["GET"]),
         Rule("/error", endpoint=oauth2.error, methods=["GET"]),
         Rule("/inbox", endpoint=inbox_page, methods=["GET"]),

@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus
 import jwt
 from werkzeug.wrappers import Request, Response
 
-from emulator import pages
+from emulator import federation, pages
 from emulator.authorize import (
     end_hosted_session,
     parse_authorize,
@@ -46,6 +46,9 @@ def authorize(state: EmulatorState, request: Request) -> Response:
     state.purge_expired()
     query = request.query_string.decode("utf-8", "replace")
     authorize_request = parse_authorize(state, request.args, query=query)
+    # identity_provider or idp_identifier: straight to that IdP, as Cognito does.
+    if federation.requested(request.args):
+        return federation.start(state, authorize_request, request.args)
     signed_in = signed_in_user(state, request)
     if signed_in and authorize_request.prompt != "login":
         user, session = signed_in

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from html import escape
+from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
@@ -48,10 +49,18 @@ def _hidden(name: str, value: str) -> str:
     return f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
 
 
-def login_page(*, action: str, csrf: str, username: str = "", error: str | None = None) -> Response:
-    """The sign-in form."""
+def login_page(
+    *,
+    action: str,
+    csrf: str,
+    username: str = "",
+    error: str | None = None,
+    providers: list[str] | None = None,
+    query: str = "",
+) -> Response:
+    """The sign-in form, and a button per third-party IdP of the client."""
     body = (
-        f"{_error(error)}"
+        f"{_error(error)}{_provider_buttons(providers or [], query)}"
         f'<form method="post" action="{escape(action)}">{_hidden("_csrf", csrf)}'
         '<label for="username">Username</label>'
         f'<input id="username" name="username" data-testid="username" autocomplete="username"'
@@ -61,19 +70,19 @@ def login_page(*, action: str, csrf: str, username: str = "", error: str | None 
         ' autocomplete="current-password" required>'
         '<button type="submit" data-testid="submit">Sign in</button></form>'
     )
-    return page("Sign in", body + _account_links(action))
+    return page("Sign in", body)
 
 
-def _account_links(action: str) -> str:
-    """Links to sign-up and forgot-password for the same authorize request."""
-    query = action.partition("?")[2]
-    forgot = escape(f"/forgotPassword?{query}")
-    signup = escape(f"/signup?{query}")
-    return (
-        f'<p class="note"><a href="{forgot}" data-testid="forgot-password-link">'
-        "Forgot your password?</a> · "
-        f'<a href="{signup}" data-testid="signup-link">Sign up</a></p>'
+def _provider_buttons(providers: list[str], query: str) -> str:
+    """Links that restart this authorize request with `identity_provider=<name>`."""
+    if not providers:
+        return ""
+    links = "".join(
+        f'<li><a href="{escape(f"/oauth2/authorize?{query}&identity_provider={quote(name)}")}"'
+        f' data-testid="idp-{escape(name)}">Continue with {escape(name)}</a></li>'
+        for name in providers
     )
+    return f'<ul class="providers">{links}</ul><p class="note">or sign in with your username</p>'
 
 
 def mfa_page(*, action: str, csrf: str, pending: str, error: str | None = None) -> Response:

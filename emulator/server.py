@@ -9,6 +9,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from emulator import seed, world
 from emulator.app import create_app
+from emulator.idps import IDENTITY_PROVIDERS
 from emulator.inbox import Inbox
 from emulator.state import EmulatorState
 from emulator.tokens import install_moto_signing, process_keys, uninstall_moto_signing
@@ -61,6 +62,7 @@ class Emulator:
         self.port = self._server.server_port
         self.state.set_url(f"http://{self.host}:{self.port}")
         install_moto_signing(self.state.tokens)
+        self.state.federation.start()  # the local IdPs, each on a port of its own
         world.reset(self.state)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="cognito-emulator", daemon=True
@@ -78,6 +80,7 @@ class Emulator:
             self._thread.join(timeout=5)
         self._server = self._thread = None
         uninstall_moto_signing()
+        self.state.federation.stop()
         if Emulator._running is self:
             Emulator._running = None
 
@@ -101,6 +104,11 @@ class Emulator:
     def domain(self) -> str:
         """The managed-login base URL (the emulator's own origin)."""
         return self.state.url
+
+    @property
+    def idps(self) -> dict[str, str]:
+        """The local identity providers' base URLs, by provider name."""
+        return {name: idp.url for name, idp in self.state.federation.idps.items()}
 
     @property
     def inbox(self) -> Inbox:
@@ -153,5 +161,26 @@ class Emulator:
                 }
                 for user in seed.DEMO_USERS
             ],
-            "identity_providers": [],
+            "identity_providers": [
+                {
+                    "name": spec.name,
+                    "type": spec.type,
+                    "display_name": spec.display_name,
+                    "url": self.idps.get(spec.name),
+                    "email_domains": list(spec.identifiers),
+                    "users": [
+                        {
+                            "username": user.username,
+                            "password": user.password,
+                            "email": user.email,
+                            "email_verified": user.email_verified,
+                            "mfa": "totp" if user.totp_secret else "none",
+                            **({"totp_secret": user.totp_secret} if user.totp_secret else {}),
+                            **({"refused": True} if user.refused else {}),
+                        }
+                        for user in spec.users
+                    ],
+                }
+                for spec in IDENTITY_PROVIDERS
+            ],
         }

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from emulator import seed
 from emulator.identity import IdentityStore
+from emulator.idps import Federation
 from emulator.inbox import Inbox
 from emulator.stores import FlowStores
 from emulator.sts import SessionStore
@@ -91,6 +92,7 @@ class EmulatorState:
     flows: FlowStores = field(default_factory=FlowStores)
     identities: IdentityStore = field(default_factory=IdentityStore)
     sessions: SessionStore = field(default_factory=SessionStore)
+    federation: Federation = field(default_factory=Federation)
     csrf_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -138,6 +140,7 @@ class EmulatorState:
             ):
                 store.clear()
             self.inbox.clear()
+            self.federation.clear()
             self.identities.clear()
             self.sessions.clear()
             self.flows.clear()

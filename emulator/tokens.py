@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 import secrets
 import time
 import uuid
@@ -243,6 +244,9 @@ class TokenFactory:
         claims = self._common(user=user, origin_jti=origin_jti, lifetime=lifetime)
         readable = set(client.get_readable_fields()) if client else set()
         for name, value in user_attributes(user).items():
+            if name == "identities":  # federated users: a JSON array, always present
+                claims[name] = json.loads(value)
+                continue
             if name == "sub" or (readable and name not in readable):
                 continue
             claims[name] = value == "true" if name.endswith("_verified") else value

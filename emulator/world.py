@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from emulator import seed
+from emulator import federation, seed
 from emulator.accountseed import seed_sign_in
 
 if TYPE_CHECKING:
@@ -108,6 +108,8 @@ def provision(state: EmulatorState) -> None:
             state.totp_secrets[demo_user.username] = demo_user.totp_secret
         seed_sign_in(state, user, demo_user)
     state.flows.triggers[pool.id] = dict(seed.CUSTOM_AUTH_TRIGGERS)
+
+    federation.provision(state, state.federation)
 
     # Imported here: the identity pool's seed derives identity IDs from `user_sub` above.
     from emulator import storage_world

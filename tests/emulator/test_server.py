@@ -46,7 +46,7 @@ def test_manifest_follows_the_contract(emulator: Emulator) -> None:
     assert requests.get(manifest["inbox_url"], timeout=5).status_code == 200
     assert manifest["identity_pool_id"] == seed.IDENTITY_POOL_ID
     assert manifest["bucket"] == seed.BUCKET
-    assert manifest["identity_providers"] == []
+    assert [p["name"] for p in manifest["identity_providers"]] == list(emulator.idps)
     alice = next(user for user in manifest["users"] if user["username"] == "alice")
     bob = next(user for user in manifest["users"] if user["username"] == "bob")
     assert alice["mfa"] == "totp" and alice["totp_secret"]
