@@ -22,6 +22,7 @@ from emulator.errors import (
     InvalidToken,
     OAuthError,
 )
+from emulator.hostedaccount import ACCOUNT_RULES
 from emulator.responses import json_response, redirect, with_query
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ URLS = Map(
         Rule("/saml2/idpresponse", endpoint=federation.saml2_idpresponse, methods=["POST"]),
         Rule("/login", endpoint=login.login, methods=["GET", "POST"]),
         Rule("/mfa", endpoint=login.mfa, methods=["POST"]),
+        *ACCOUNT_RULES,
         Rule("/logout", endpoint=oauth2.logout, methods=["GET"]),
         Rule("/error", endpoint=oauth2.error, methods=["GET"]),
         Rule("/inbox", endpoint=inbox_page, methods=["GET"]),

@@ -21,9 +21,16 @@ from emulator.authorize import (
     set_session_cookie,
     start_hosted_session,
 )
+from emulator.challenges import password_locked, password_matches
 from emulator.errors import ErrorPage
-from emulator.mfa import requires_totp, totp_accept
-from emulator.state import PENDING_SIGNIN_SECONDS, PendingSignIn
+from emulator.hostedsteps import (
+    ATTEMPTS_EXCEEDED,
+    code_accept,
+    code_page,
+    new_password_page,
+    pend,
+    start_mfa,
+)
 from emulator.tokens import new_opaque_token
 
 if TYPE_CHECKING:
@@ -62,12 +69,17 @@ def login(state: EmulatorState, request: Request) -> Response:
         return _with_csrf_cookie(response, csrf_cookie)
     user = state.pool._get_user(username) if username else None
     password = request.form.get("password", "")
-    if user is None or not hmac.compare_digest((user.password or "").encode(), password.encode()):
-        error: str | None = INCORRECT_CREDENTIALS
+    if user is not None and password_locked(state, user):
+        error: str | None = ATTEMPTS_EXCEEDED
+    elif user is None or not password_matches(state, user, password):
+        error = INCORRECT_CREDENTIALS
     elif not user.enabled:
         error = "User is disabled."
     elif user.status == UserStatus.UNCONFIRMED:
         error = USER_NOT_CONFIRMED
+    elif user.status == UserStatus.FORCE_CHANGE_PASSWORD:
+        pending = pend(state, user=user, query=query, kind="new_password")
+        return _with_csrf_cookie(new_password_page(state, csrf=csrf, pending=pending), csrf_cookie)
     elif user.status != UserStatus.CONFIRMED:
         error = PASSWORD_RESET_REQUIRED
     else:
@@ -76,13 +88,10 @@ def login(state: EmulatorState, request: Request) -> Response:
         response = pages.login_page(action=action, csrf=csrf, username=username, error=error)
         return _with_csrf_cookie(response, csrf_cookie)
 
-    if not requires_totp(user):
+    pending = start_mfa(state, user=user, query=query)
+    if pending is None:
         return _signed_in(state, authorize_request, username=user.username)
-    pending = new_opaque_token()
-    state.pending_signins[pending] = PendingSignIn(
-        username=user.username, query=query, expires_at=time.time() + PENDING_SIGNIN_SECONDS
-    )
-    return _with_csrf_cookie(pages.mfa_page(action="/mfa", csrf=csrf, pending=pending), csrf_cookie)
+    return _with_csrf_cookie(code_page(state, csrf=csrf, pending=pending), csrf_cookie)
 
 
 def mfa(state: EmulatorState, request: Request) -> Response:
@@ -95,12 +104,13 @@ def mfa(state: EmulatorState, request: Request) -> Response:
         raise ErrorPage("session_expired")
     args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
     authorize_request = parse_authorize(state, args, query=pending.query)
-    if not totp_accept(state, username=pending.username, code=request.form.get("code", "")):
+    code = request.form.get("code", "")
+    if not code_accept(state, pending_id=pending_id, username=pending.username, code=code):
         if pending.attempts + 1 >= MAX_MFA_ATTEMPTS:
             state.pending_signins.pop(pending_id, None)
             raise ErrorPage("too_many_attempts")
         state.pending_signins[pending_id] = replace(pending, attempts=pending.attempts + 1)
-        response = pages.mfa_page(action="/mfa", csrf=csrf, pending=pending_id, error=INVALID_CODE)
+        response = code_page(state, csrf=csrf, pending=pending_id, error=INVALID_CODE)
         return _with_csrf_cookie(response, csrf_cookie)
     state.pending_signins.pop(pending_id, None)
     return _signed_in(state, authorize_request, username=pending.username)

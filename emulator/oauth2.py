@@ -222,6 +222,7 @@ def _grant_refresh_token(
     if rotation.get("Feature") == "ENABLED":
         with state.lock:
             pool.refresh_tokens[refresh_token] = None
+            state.flows.rotated_refresh_tokens.add(refresh_token)
             state.refresh_sessions.pop(refresh_token, None)
         body["refresh_token"] = _new_refresh_token(
             state, client=client, user=user, scopes=scopes, origin_jti=origin_jti

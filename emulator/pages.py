@@ -70,7 +70,19 @@ def login_page(
         ' autocomplete="current-password" required>'
         '<button type="submit" data-testid="submit">Sign in</button></form>'
     )
-    return page("Sign in", body)
+    return page("Sign in", body + _account_links(action))
+
+
+def _account_links(action: str) -> str:
+    """Links to sign-up and forgot-password for the same authorize request."""
+    query = action.partition("?")[2]
+    forgot = escape(f"/forgotPassword?{query}")
+    signup = escape(f"/signup?{query}")
+    return (
+        f'<p class="note"><a href="{forgot}" data-testid="forgot-password-link">'
+        "Forgot your password?</a> · "
+        f'<a href="{signup}" data-testid="signup-link">Sign up</a></p>'
+    )
 
 
 def _provider_buttons(providers: list[str], query: str) -> str:

@@ -17,6 +17,7 @@ from .api_flows import (
     last_code,
     secret_hash,
 )
+from .flows import token_request
 
 NEW_USER = "nina"
 NEW_EMAIL = "nina@example.com"
@@ -461,3 +462,17 @@ def test_revoke_token_ends_get_tokens_from_refresh_token(idp) -> None:
 
     assert error_of(refresh, idp, revoked)["Message"] == "Refresh Token has been revoked"
     assert refresh(idp, live)["AccessToken"]
+
+
+def test_a_token_rotated_at_the_token_endpoint_is_a_reuse_at_the_api(
+    emulator: Emulator, idp
+) -> None:
+    rotate(idp)
+    first = initiate_password(idp, "bob")["AuthenticationResult"]["RefreshToken"]
+
+    rotated = token_request(emulator, {"grant_type": "refresh_token", "refresh_token": first})
+    reused = error_of(refresh, idp, first)
+
+    assert rotated.status_code == 200 and rotated.json()["refresh_token"] != first
+    assert reused["Code"] == "RefreshTokenReuseException"
+    assert refresh(idp, rotated.json()["refresh_token"])["AccessToken"]
