@@ -330,7 +330,12 @@ class ChallengeForm(UserPoolForm):
     @property
     def restart(self) -> bool:
         """Whether this failure ends the attempt: only a wrong or expired code keeps it open."""
-        return self.failure_code in {"attempt_mismatch", "session_expired", "not_authorized"}
+        return self.failure_code in {
+            "attempt_mismatch",
+            "session_expired",
+            "not_authorized",
+            "unsupported_challenge",
+        }
 
 
 class MfaCodeForm(ChallengeForm):

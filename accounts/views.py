@@ -194,6 +194,8 @@ def signin(request: HttpRequest) -> HttpResponse:
         initial={"next": request.GET.get("next", ""), "username": request.GET.get("username", "")},
     )
     if request.method != "POST" or not form.is_valid():
+        if form.is_bound:
+            logger.warning("event=signin_failed flow=api reason=%s", form.failure_code)
         if form.failure_code in ("user_not_confirmed", "password_reset_required"):
             return _to_account_step(request, form)
         return _form_page(
@@ -210,8 +212,9 @@ def signin_code(request: HttpRequest) -> HttpResponse:
     """Sign in with a one-time code sent by email instead of a password (CUSTOM_AUTH)."""
     form = CodeSigninForm(request.POST, address=client_address(request))
     if not form.is_valid():
-        page = SigninForm(address="", initial={"next": request.GET.get("next", "")})
-        return _form_page(request, "accounts/signin.html", form, form=page, code_form=form)
+        logger.warning("event=signin_failed flow=api_code reason=%s", form.failure_code)
+        context = {"form": SigninForm(address=""), "code_form": form}
+        return render(request, "accounts/signin.html", context, status=form.failure_status)
     signin_attempt_pop(request.session)
     return _signin_continue(request, form.result, next_url=resolve_url(settings.LOGIN_REDIRECT_URL))
 

@@ -168,6 +168,29 @@ COGNITO_DEVELOPER_PROVIDER_NAME = env.str("COGNITO_DEVELOPER_PROVIDER_NAME", def
 # Identity credentials are renewed this many seconds before they expire.
 IDENTITY_CREDENTIALS_MARGIN = env.int("IDENTITY_CREDENTIALS_MARGIN", default=300)
 
+# --- API sign-in and self-service (the app's own forms, through the user pools API) -----------
+# USER_SRP_AUTH (default: the password itself never goes to Cognito) or USER_PASSWORD_AUTH.
+COGNITO_AUTH_FLOW = env.str("COGNITO_AUTH_FLOW", default="USER_SRP_AUTH")
+if COGNITO_AUTH_FLOW not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
+    raise ImproperlyConfigured("COGNITO_AUTH_FLOW must be USER_SRP_AUTH or USER_PASSWORD_AUTH")
+# AdminInitiateAuth/AdminRespondToAuthChallenge instead, for servers that hold AWS credentials.
+COGNITO_ADMIN_AUTH = env.bool("COGNITO_ADMIN_AUTH", default=False)
+# How long a sign-in may wait on one challenge step: Cognito's AuthSessionValidity (3 min default).
+COGNITO_AUTH_SESSION_SECONDS = env.int("COGNITO_AUTH_SESSION_SECONDS", default=180)
+# The only user attributes the app ever sends to the pool (sign-up, new password, profile).
+COGNITO_USER_ATTRIBUTES = env.list(
+    "COGNITO_USER_ATTRIBUTES", default=["email", "given_name", "family_name"]
+)
+# Shown when the pool's own policy cannot be read (DescribeUserPool needs AWS credentials).
+COGNITO_PASSWORD_POLICY_TEXT = env.str(
+    "COGNITO_PASSWORD_POLICY_TEXT",
+    default="At least 8 characters, with upper and lower case letters, a number and a symbol.",
+)
+# App-side limits on failed sign-in, MFA and code attempts, per account and per client address.
+AUTH_RATE_LIMIT_PER_ACCOUNT = env.int("AUTH_RATE_LIMIT_PER_ACCOUNT", default=5)
+AUTH_RATE_LIMIT_PER_ADDRESS = env.int("AUTH_RATE_LIMIT_PER_ADDRESS", default=50)
+AUTH_RATE_LIMIT_WINDOW = env.int("AUTH_RATE_LIMIT_WINDOW", default=15 * 60)
+
 # The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
 # from the request's Host header, so a poisoned Host cannot change where codes are sent.
 APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000" if DEBUG else None)

@@ -693,6 +693,24 @@ def _record_success(state: EmulatorState, user: CognitoIdpUser) -> None:
         state.flows.lockouts.pop(user.username, None)
 
 
+def password_locked(state: EmulatorState, user: CognitoIdpUser) -> bool:
+    """Whether the user is locked out now (for managed login, which checks passwords itself)."""
+    try:
+        _check_lockout(state, user)
+    except NotAuthorized:
+        return True
+    return False
+
+
+def password_matches(state: EmulatorState, user: CognitoIdpUser, password: str) -> bool:
+    """Check a password, counting failures towards the lockout."""
+    if hmac.compare_digest((user.password or "").encode(), password.encode()):
+        _record_success(state, user)
+        return True
+    _record_failure(state, user)
+    return False
+
+
 def session_for_setup(state: EmulatorState, token: str) -> AuthSession:
     """The MFA_SETUP session a Session string names (for Associate/VerifySoftwareToken)."""
     session = state.flows.auth_sessions.get(token)

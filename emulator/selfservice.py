@@ -58,15 +58,30 @@ def sign_up(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     username = text(params, "Username")
     password = text(params, "Password")
     check_secret_hash(client, username=username, given=params.get("SecretHash"))
+    attributes = {
+        str(a.get("Name")): str(a.get("Value")) for a in params.get("UserAttributes") or []
+    }
+    return register(state, client, username=username, password=password, attributes=attributes)
+
+
+def register(
+    state: EmulatorState,
+    client: CognitoIdpUserPoolClient,
+    *,
+    username: str,
+    password: str,
+    attributes: dict[str, str],
+) -> dict[str, Any]:
+    """A new UNCONFIRMED user and a confirmation code (SignUp and the managed sign-up page)."""
     if find_user(state, username) is not None:
         raise UsernameExists("User already exists")
     passwords.check_policy(state.pool, password)
-    attributes = [
-        {"Name": str(a.get("Name")), "Value": str(a.get("Value"))}
-        for a in params.get("UserAttributes") or []
-        if a.get("Name") not in READ_ONLY_ATTRIBUTES
+    user_attributes = [
+        {"Name": name, "Value": value}
+        for name, value in attributes.items()
+        if name not in READ_ONLY_ATTRIBUTES
     ]
-    user, _ = state.backend.sign_up(client.id, username, password, attributes)
+    user, _ = state.backend.sign_up(client.id, username, password, user_attributes)
     passwords.set_password(state, user, password)
     details = _send_confirmation(state, user)
     result: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.id}
@@ -81,6 +96,14 @@ def confirm_sign_up(state: EmulatorState, params: dict[str, Any]) -> dict[str, A
     username = text(params, "Username")
     code = text(params, "ConfirmationCode")
     check_secret_hash(client, username=username, given=params.get("SecretHash"))
+    confirm_registration(state, client, username=username, code=code)
+    return {}
+
+
+def confirm_registration(
+    state: EmulatorState, client: CognitoIdpUserPoolClient, *, username: str, code: str
+) -> CognitoIdpUser:
+    """Check a sign-up code and confirm the user (ConfirmSignUp and the managed page)."""
     user = find_user(state, username)
     if user is None:
         if prevents_existence_errors(client):
@@ -92,7 +115,7 @@ def confirm_sign_up(state: EmulatorState, params: dict[str, Any]) -> dict[str, A
     user.status = UserStatus.CONFIRMED
     verified = "email_verified" if "@" in issued.destination else "phone_number_verified"
     user.update_attributes([{"Name": verified, "Value": "true"}])
-    return {}
+    return user
 
 
 def resend_confirmation_code(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +123,13 @@ def resend_confirmation_code(state: EmulatorState, params: dict[str, Any]) -> di
     client = client_of(state, params)
     username = text(params, "Username")
     check_secret_hash(client, username=username, given=params.get("SecretHash"))
+    return resend_code(state, client, username=username)
+
+
+def resend_code(
+    state: EmulatorState, client: CognitoIdpUserPoolClient, *, username: str
+) -> dict[str, Any]:
+    """A new sign-up code replacing the old one (ResendConfirmationCode and the managed page)."""
     user = find_user(state, username)
     if user is None or not user.enabled:
         if prevents_existence_errors(client):
@@ -138,6 +168,13 @@ def forgot_password(state: EmulatorState, params: dict[str, Any]) -> dict[str, A
     client = client_of(state, params)
     username = text(params, "Username")
     check_secret_hash(client, username=username, given=params.get("SecretHash"))
+    return request_password_reset(state, client, username=username)
+
+
+def request_password_reset(
+    state: EmulatorState, client: CognitoIdpUserPoolClient, *, username: str
+) -> dict[str, Any]:
+    """A reset code to the verified address (ForgotPassword and the managed page)."""
     user = find_user(state, username)
     destination = _verified_destination(user) if user is not None and user.enabled else None
     if destination is None or user is None:
@@ -165,6 +202,19 @@ def confirm_forgot_password(state: EmulatorState, params: dict[str, Any]) -> dic
     code = text(params, "ConfirmationCode")
     password = text(params, "Password")
     check_secret_hash(client, username=username, given=params.get("SecretHash"))
+    reset_password(state, client, username=username, code=code, password=password)
+    return {}
+
+
+def reset_password(
+    state: EmulatorState,
+    client: CognitoIdpUserPoolClient,
+    *,
+    username: str,
+    code: str,
+    password: str,
+) -> None:
+    """Check a reset code and set the new password (ConfirmForgotPassword and the managed page)."""
     user = find_user(state, username)
     if user is None or not user.enabled:
         if prevents_existence_errors(client):
@@ -177,7 +227,6 @@ def confirm_forgot_password(state: EmulatorState, params: dict[str, Any]) -> dic
         user.status = UserStatus.CONFIRMED
     with state.lock:
         state.flows.lockouts.pop(user.username, None)
-    return {}
 
 
 def change_password(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:

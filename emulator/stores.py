@@ -60,6 +60,15 @@ class OneTimeCode:
 
 
 @dataclass(frozen=True)
+class HostedStep:
+    """What a managed-login sign-in still needs: a new password, or a TOTP, SMS or email code."""
+
+    kind: str  # new_password, totp, sms or email
+    code: str | None = None
+    code_expires_at: float = 0.0
+
+
+@dataclass(frozen=True)
 class Lockout:
     """Failed password attempts of one user and how long they are locked out."""
 
@@ -81,6 +90,7 @@ class FlowStores:
     pending_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
     rotated_refresh_tokens: set[str] = field(default_factory=set)
     triggers: dict[str, dict[str, str]] = field(default_factory=dict)
+    hosted_steps: dict[str, HostedStep] = field(default_factory=dict)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -94,5 +104,6 @@ class FlowStores:
             self.pending_attributes,
             self.rotated_refresh_tokens,
             self.triggers,
+            self.hosted_steps,
         ):
             store.clear()

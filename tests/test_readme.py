@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 
 from django.urls import URLPattern, URLResolver, get_resolver
+
+from emulator import seed
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 README = BASE_DIR / "README.md"
@@ -98,6 +101,7 @@ def page_testids() -> set[str]:
     for path in files:
         for testid in TESTID.findall(path.read_text()):
             found.add(PLACEHOLDER.sub("<name>", testid))
+    found.discard("<name>")  # a field named after its input (`data-testid="{name}"`)
     for app in APPS:
         for path in (BASE_DIR / app).glob("forms.py"):
             for match in WIDGET_TESTID.finditer(path.read_text()):
@@ -133,6 +137,12 @@ def test_readme_lists_every_data_testid() -> None:
 
 def test_readme_lists_the_manifest_keys_and_demo_options() -> None:
     assert missing_from(README.read_text(), [*MANIFEST_KEYS, *DEMO_OPTIONS]) == []
+
+
+def test_readme_lists_the_demo_users() -> None:
+    credentials = [(user.username, user.password, user.totp_secret) for user in seed.DEMO_USERS]
+
+    assert missing_from(README.read_text(), filter(None, chain(*credentials))) == []
 
 
 def test_readme_leads_with_the_two_commands() -> None:

@@ -383,6 +383,14 @@ def test_a_wrong_custom_challenge_answer_signs_nobody_in(emulator: Any, client: 
     assert response.status_code in (302, 400)
 
 
+def test_a_code_sign_in_without_a_username_stays_on_the_form(emulator: Any, client: Client) -> None:
+    response = client.post("/accounts/signin/code/", {"code-username": ""})
+
+    assert response.status_code == 400
+    assert 'data-testid="code-username"' in response.content.decode()
+    assert SIGNIN_ATTEMPT not in client.session
+
+
 # --- the attempt: bound, single use, expiring, failing closed -------------------------------------
 
 

@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -123,7 +124,17 @@ def assert_rejected(code: str | None, call: Any) -> None:
 
 # --- claims --------------------------------------------------------------------------------------
 
-NOW = int(time.time())
+
+@dataclass(frozen=True)
+class FromNow:
+    """A time claim relative to signing: parameters are built at import, tests run much later."""
+
+    seconds: int
+
+
+def at_signing(overrides: dict[str, Any]) -> dict[str, Any]:
+    now = int(time.time())
+    return {k: now + v.seconds if isinstance(v, FromNow) else v for k, v in overrides.items()}
 
 
 @pytest.mark.parametrize(
@@ -143,15 +154,15 @@ NOW = int(time.time())
         pytest.param({"azp": OTHER_CLIENT_ID}, "wrong_audience", id="azp-other-client"),
         pytest.param({"token_use": "access"}, "wrong_token_use", id="token-use-access"),
         pytest.param({"token_use": MISSING}, "missing_claim", id="token-use-missing"),
-        pytest.param({"exp": NOW - 10}, None, id="exp-just-past-within-leeway"),
-        pytest.param({"exp": NOW - 120}, "expired", id="exp-past-beyond-leeway"),
+        pytest.param({"exp": FromNow(-10)}, None, id="exp-just-past-within-leeway"),
+        pytest.param({"exp": FromNow(-120)}, "expired", id="exp-past-beyond-leeway"),
         pytest.param({"exp": MISSING}, "missing_claim", id="exp-missing"),
         pytest.param({"exp": "tomorrow"}, "malformed", id="exp-not-a-number"),
-        pytest.param({"iat": NOW + 10}, None, id="iat-slightly-ahead-within-leeway"),
-        pytest.param({"iat": NOW + 3600}, "not_yet_valid", id="iat-in-the-future"),
+        pytest.param({"iat": FromNow(10)}, None, id="iat-slightly-ahead-within-leeway"),
+        pytest.param({"iat": FromNow(3600)}, "not_yet_valid", id="iat-in-the-future"),
         pytest.param({"iat": MISSING}, "missing_claim", id="iat-missing"),
         pytest.param({"iat": "now"}, "malformed", id="iat-not-a-number"),
-        pytest.param({"nbf": NOW + 3600}, "not_yet_valid", id="nbf-in-the-future"),
+        pytest.param({"nbf": FromNow(3600)}, "not_yet_valid", id="nbf-in-the-future"),
         pytest.param({"sub": MISSING}, "missing_claim", id="sub-missing"),
         pytest.param({"sub": 42}, "malformed", id="sub-not-a-string"),
     ],
@@ -162,7 +173,7 @@ def test_id_token_claims_are_checked(
     overrides: dict[str, Any],
     code: str | None,
 ) -> None:
-    token = id_key.sign(id_claims(**overrides))
+    token = id_key.sign(id_claims(**at_signing(overrides)))
     assert_rejected(code, lambda: validator.validate_id_token(token))
 
 
@@ -175,7 +186,7 @@ def test_id_token_claims_are_checked(
         pytest.param({"aud": CLIENT_ID}, "wrong_audience", id="aud-present"),
         pytest.param({"token_use": "id"}, "wrong_token_use", id="token-use-id"),
         pytest.param({"iss": "https://evil.example.com"}, "wrong_issuer", id="iss-foreign"),
-        pytest.param({"exp": NOW - 120}, "expired", id="expired"),
+        pytest.param({"exp": FromNow(-120)}, "expired", id="expired"),
         pytest.param({"sub": MISSING}, "missing_claim", id="sub-missing"),
     ],
 )
@@ -185,7 +196,7 @@ def test_access_token_claims_are_checked(
     overrides: dict[str, Any],
     code: str | None,
 ) -> None:
-    token = access_key.sign(access_claims(**overrides))
+    token = access_key.sign(access_claims(**at_signing(overrides)))
     assert_rejected(code, lambda: validator.validate_access_token(token))
 
 
