@@ -215,6 +215,14 @@ def summary(manifest: dict[str, Any], path: Path) -> str:
         if user.get("totp_secret"):
             mfa = f"totp, secret {user['totp_secret']}"
         lines.append(f"  {user['username']:<8} {user['password']:<18} MFA: {mfa}")
+    for provider in manifest.get("identity_providers", []):
+        lines += [
+            "",
+            f"Identity provider {provider['name']} ({provider['type']}) at {provider['url']}:",
+        ]
+        for user in provider["users"]:
+            mfa = f"totp, secret {user['totp_secret']}" if user.get("totp_secret") else user["mfa"]
+            lines.append(f"  {user['username']:<24} {user['password']:<22} MFA: {mfa}")
     secret = next((u["totp_secret"] for u in manifest["users"] if u.get("totp_secret")), None)
     if secret:
         lines += [
