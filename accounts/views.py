@@ -156,6 +156,12 @@ STEPS = {
 }
 
 
+_ATTEMPT_ENDED = {
+    True: "This sign-in took too long. Please sign in again.",
+    False: "This account needs a sign-in step this site cannot do.",
+}
+
+
 def client_address(request: HttpRequest) -> str:
     """The client's address as this server saw it (a proxy's header is not trusted here)."""
     return request.META.get("REMOTE_ADDR", "")
@@ -172,7 +178,7 @@ def signin_step(*challenges: str) -> Callable[[StepView], Callable[[HttpRequest]
                 # No sign-in, a stale one, or a challenge with no step here: start again.
                 signin_attempt_pop(request.session)
                 if attempt is not None:
-                    messages.error(request, "This sign-in took too long. Please sign in again.")
+                    messages.error(request, _ATTEMPT_ENDED[attempt.expired])
                 return redirect("accounts:signin")
             if attempt.challenge.name not in challenges:
                 return redirect(STEPS[attempt.challenge.name])

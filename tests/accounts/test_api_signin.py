@@ -110,6 +110,15 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(
     assert TOKENS not in client.session
 
 
+def test_secret_hash_agrees_with_an_implementation_we_did_not_write() -> None:
+    from pycognito.aws_srp import AWSSRP
+
+    from accounts.userpool import secret_hash
+
+    expected = AWSSRP.get_secret_hash("bob", seed.CLIENT_ID, seed.CLIENT_SECRET)
+    assert secret_hash("bob") == expected
+
+
 def test_a_wrong_client_secret_is_refused(emulator: Any, client: Client, settings: Any) -> None:
     settings.COGNITO_CLIENT_SECRET = "not-the-client-secret"
 
@@ -341,6 +350,25 @@ def test_new_password_against_the_policy_is_refused_with_the_policy(
     assert client.session[SIGNIN_ATTEMPT]["challenge"]["name"] == "NEW_PASSWORD_REQUIRED"
 
 
+def test_only_allow_listed_attributes_go_with_the_new_password(
+    emulator: Any, client: Client, captured_requests: list[dict[str, Any]]
+) -> None:
+    api_signin(client, "frank")
+
+    client.post(
+        "/accounts/signin/new-password/",
+        {
+            "attempt": attempt_id(client),
+            "new_password": "Frank-Own-Passw0rd!",
+            "custom:role": "admin",
+            "userAttributes.custom:role": "admin",
+        },
+    )
+
+    answers = [p["ChallengeResponses"] for p in captured_requests if "ChallengeResponses" in p]
+    assert answers[-1].keys() == {"NEW_PASSWORD", "USERNAME", "SECRET_HASH"}
+
+
 def test_the_policy_falls_back_to_the_configured_text_without_credentials(
     emulator: Any, settings: Any
 ) -> None:
@@ -475,6 +503,7 @@ def test_an_unknown_challenge_fails_closed(emulator: Any, client: Client) -> Non
 
     assert response["Location"] == "/accounts/signin/"
     assert SIGNIN_ATTEMPT not in client.session
+    assert "a sign-in step this site cannot do" in client.get("/accounts/signin/").content.decode()
     with pytest.raises(userpool.UserPoolError) as failure:
         userpool.challenge_answer(
             challenge=userpool.Challenge(name="WEB_AUTHN", session="s" * 40, username="alice"),
