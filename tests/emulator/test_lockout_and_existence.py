@@ -146,3 +146,17 @@ def test_a_disabled_user_is_refused(idp) -> None:
         "Code": "NotAuthorizedException",
         "Message": "User is disabled.",
     }
+
+
+def test_a_user_whose_password_was_reset_by_an_admin_must_reset_it(idp) -> None:
+    """moto gap: moto says PasswordResetRequiredException whatever PreventUserExistenceErrors is."""
+    idp.admin_reset_user_password(UserPoolId=seed.USER_POOL_ID, Username="bob")
+
+    hidden = error_of(initiate_password, idp, "bob")
+    idp.update_user_pool_client(
+        UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID, PreventUserExistenceErrors="LEGACY"
+    )
+    revealed = error_of(initiate_password, idp, "bob")
+
+    assert hidden == INCORRECT
+    assert revealed["Code"] == "PasswordResetRequiredException"

@@ -476,3 +476,20 @@ def test_a_token_rotated_at_the_token_endpoint_is_a_reuse_at_the_api(
     assert rotated.status_code == 200 and rotated.json()["refresh_token"] != first
     assert reused["Code"] == "RefreshTokenReuseException"
     assert refresh(idp, rotated.json()["refresh_token"])["AccessToken"]
+
+
+def test_an_expired_access_token_is_refused_with_cognitos_message(idp) -> None:
+    idp.update_user_pool_client(
+        UserPoolId=seed.USER_POOL_ID,
+        ClientId=seed.CLIENT_ID,
+        AccessTokenValidity=1,
+        TokenValidityUnits={"AccessToken": "seconds"},
+    )
+    access_token = initiate_password(idp, "bob")["AuthenticationResult"]["AccessToken"]
+
+    assert idp.get_user(AccessToken=access_token)["Username"] == "bob"
+    time.sleep(2.1)
+    assert error_of(idp.get_user, AccessToken=access_token) == {
+        "Code": "NotAuthorizedException",
+        "Message": "Access Token has expired",
+    }
