@@ -61,6 +61,7 @@ test: $(STAMP) browser-deps saml-deps lint
 bench: $(STAMP) saml-deps
 	$(BIN)/python bench/tokens.py
 	$(BIN)/python bench/demo.py
+	$(BIN)/python bench/protected.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
