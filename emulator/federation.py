@@ -49,6 +49,12 @@ _IDP_HEADERS = {"User-Agent": "Amazon/Cognito", "Accept": "application/json"}
 _IDP_TIMEOUT = (3.0, 5.0)
 _MAX_ATTRIBUTE_LENGTH = 2048
 _ENTITY_ID = re.compile(r'entityID="([^"]+)"')
+_SAML_REASONS = (
+    ("Signature", "invalid signature"),
+    ("LifetimeExceed", "assertion expired"),
+    ("ToEarly", "assertion not yet valid"),
+    ("AudienceRestriction", "invalid audience"),
+)
 _SOCIAL_TYPES = {"Google", "Facebook", "LoginWithAmazon", "SignInWithApple"}
 
 
@@ -130,7 +136,11 @@ def start(
             },
         )
     with state.lock:
-        state.federation.requests[relay_state] = FederatedRequest(
+        now = time.time()
+        requests_in_flight = state.federation.requests
+        for stale in [k for k, v in requests_in_flight.items() if v.expires_at < now]:
+            requests_in_flight.pop(stale, None)
+        requests_in_flight[relay_state] = FederatedRequest(
             provider=provider.name,
             query=authorize_request.query,
             nonce=nonce,
@@ -174,15 +184,23 @@ def saml2_idpresponse(state: EmulatorState, request: Request) -> Response:
             outstanding={pending.saml_request_id: request.form.get("RelayState", "")},
         )
     except Exception as error:
-        # The reason is the class name only: messages can quote the assertion.
-        reason = "access_denied" if "Status" in type(error).__name__ else type(error).__name__
-        raise authorize_request.fail(InvalidRequest(f"SAML Error - {reason}")) from None
+        raise authorize_request.fail(
+            InvalidRequest(f"SAML Error - {_saml_reason(error)}")
+        ) from None
     if response is None or response.name_id is None:
         raise authorize_request.fail(InvalidRequest("SAML Error - invalid SAML response"))
     claims = saml.attributes_of(response.get_identity())
     return _sign_in(
         state, authorize_request, provider, subject=response.name_id.text, claims=claims
     )
+
+
+def _saml_reason(error: Exception) -> str:
+    """A short reason for pysaml2's refusal (never its message: it can quote the assertion)."""
+    if type(error).__name__.startswith("Status"):  # the IdP answered with an error status
+        return "access_denied"
+    text = f"{type(error).__name__} {error}"
+    return next((reason for key, reason in _SAML_REASONS if key in text), "invalid SAML response")
 
 
 def _resume(

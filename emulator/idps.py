@@ -305,6 +305,9 @@ class OidcIdp(LocalIdp):
     def __init__(self, spec: IdpSpec, host: str = "localhost") -> None:
         super().__init__(spec, host)
         self.key = _signing_key(spec.name)
+        # Fault injection for tests: `id_token()` overrides (audience, issuer, key) for the
+        # tokens this IdP issues, as a misconfigured or hostile IdP would; `clear()` resets it.
+        self.tamper: dict[str, Any] = {}
 
     def rules(self) -> list[Rule]:
         return [
@@ -318,6 +321,10 @@ class OidcIdp(LocalIdp):
     @property
     def issuer(self) -> str:
         return self.url
+
+    def clear(self) -> None:
+        super().clear()
+        self.tamper = {}
 
     def discovery(self, request: Request) -> Response:
         return json_response(
@@ -398,7 +405,7 @@ class OidcIdp(LocalIdp):
                 "access_token": new_opaque_token(),
                 "token_type": "Bearer",
                 "expires_in": ID_TOKEN_SECONDS,
-                "id_token": self.id_token(user, nonce=issued.nonce),
+                "id_token": self.id_token(user, nonce=issued.nonce, **self.tamper),
             }
         )
 

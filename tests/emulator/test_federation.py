@@ -15,6 +15,7 @@ import pytest
 from emulator import saml, seed
 from emulator.idps import SamlIdp
 from emulator.server import Emulator
+from emulator.tokens import SigningKey
 from tests.emulator.flows import REDIRECT_URI, authorize_params, exchange, query_of, verify
 from tests.emulator.idp_flows import IdpBrowser, idp_user, spec
 
@@ -284,6 +285,7 @@ def test_an_assertion_with_a_bad_signature_is_refused(emulator: Emulator) -> Non
     )
 
     assert params["error"] == "invalid_request"
+    assert params["error_description"] == "SAML Error - invalid signature"
     assert "code" not in params
 
 
@@ -297,6 +299,7 @@ def test_an_assertion_for_another_audience_is_refused(emulator: Emulator) -> Non
     )
 
     assert params["error"] == "invalid_request"
+    assert params["error_description"] == "SAML Error - invalid audience"
     assert "code" not in params
 
 
@@ -391,3 +394,49 @@ def test_manifest_lists_each_idp_with_users_and_domains(emulator: Emulator) -> N
     totp_users = [u for u in providers["ExampleOIDC"]["users"] if u["mfa"] == "totp"]
     assert totp_users and totp_users[0]["totp_secret"]
     assert all(u["password"] for p in providers.values() for u in p["users"])
+
+
+def test_an_assertion_past_its_time_window_is_refused(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import saml2.time_util
+
+    browser, request_id, relay_state = saml_request(emulator)
+    assertion = signed(emulator, request_id)  # valid for 5 minutes from now
+    later = saml2.time_util.utc_now() + 10 * 60
+    monkeypatch.setattr(saml2.time_util, "utc_now", lambda: later)
+
+    params = post_assertion(emulator, browser, relay_state, assertion)
+
+    assert params["error"] == "invalid_request"
+    assert params["error_description"] == "SAML Error - assertion expired"
+    assert "code" not in params
+
+
+@pytest.mark.parametrize(
+    ("forgery", "why"),
+    [
+        ({"audience": "another-client-of-the-idp"}, "audience"),
+        ({"issuer": "https://impostor.example"}, "issuer"),
+        ({"key": SigningKey.generate()}, "signature"),
+    ],
+    ids=["audience", "issuer", "signature"],
+)
+def test_an_id_token_the_pool_cannot_trust_is_refused(
+    emulator: Emulator, forgery: dict, why: str
+) -> None:
+    emulator.state.federation.idps["ExampleOIDC"].tamper = forgery
+
+    params = app_redirect_or_error(emulator, "ExampleOIDC", "oscar@oidc.example.com")
+
+    assert params["error"] == "invalid_request", why
+    assert "ExampleOIDC Error" in params["error_description"]
+    assert "code" not in params
+
+
+def app_redirect_or_error(emulator: Emulator, provider: str, username: str) -> dict:
+    browser = IdpBrowser()
+    page = browser.open_idp(authorize_url(emulator, identity_provider=provider))
+    answer = browser.back_to_pool(browser.sign_in_at_idp(page, idp_user(provider, username)))
+    assert answer.headers["Location"].startswith(f"{REDIRECT_URI}?")
+    return query_of(answer)
