@@ -394,7 +394,6 @@ class MfaSetupForm(ChallengeForm):
             limit=ratelimit.MFA,
             account=challenge.username,
             challenge=challenge,
-            session=challenge.session,
             code=cleaned["code"],
             address=self.address,
         )

@@ -170,6 +170,8 @@ class Profile:
 
 @dataclass(frozen=True)
 class PasswordPolicy:
+    """The pool's password rules, in words."""
+
     rules: tuple[str, ...]
 
 
@@ -240,10 +242,9 @@ def mfa_setup_start(*, challenge: Challenge) -> TotpSecret:
 
 
 @sensitive_variables("code", "verified")
-def mfa_setup_finish(
-    *, challenge: Challenge, session: str, code: str, address: str
-) -> Tokens | Challenge:
+def mfa_setup_finish(*, challenge: Challenge, code: str, address: str) -> Tokens | Challenge:
     """Check the first code (VerifySoftwareToken), then answer MFA_SETUP with its Session."""
+    session = challenge.session
     verified = _call("verify_software_token", Session=session, UserCode=code)
     if verified.get("Status") != "SUCCESS":
         raise UserPoolError("code_mismatch")
