@@ -17,7 +17,7 @@ from identity.services import (
     IdentityError,
     token_roles,
 )
-from identity.session import NoIdentity, credentials_for_request
+from identity.session import NoIdentity, credentials_choose
 
 FLOW_LABELS = {
     FLOW_ENHANCED: "Enhanced flow: GetId, then GetCredentialsForIdentity",
@@ -62,11 +62,8 @@ class CredentialsForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         try:
-            self.result = credentials_for_request(
-                self.request,
-                renew=True,
-                flow=data.get("flow") or None,
-                role_arn=data.get("role") or None,
+            self.result = credentials_choose(
+                self.request, flow=data.get("flow") or None, role_arn=data.get("role") or None
             )
         except NoIdentity:
             raise forms.ValidationError(

@@ -18,7 +18,6 @@ from accounts.session import tokens_get
 from config.aws import StaticCredentials
 from identity.services import (
     FLOW_DEVELOPER,
-    FLOW_GUEST,
     IdentityCredentials,
     credentials_for_developer_user,
     credentials_for_guest,
@@ -64,46 +63,54 @@ def credentials_cached(request: HttpRequest) -> IdentityCredentials | None:
     return credentials
 
 
-def credentials_for_request(
-    request: HttpRequest,
-    *,
-    renew: bool = False,
-    flow: str | None = None,
-    role_arn: str | None = None,
-) -> IdentityCredentials:
-    """Cached credentials of this request's owner, or new ones (then kept in the session)."""
-    cached = None if renew or flow or role_arn else credentials_cached(request)
+def credentials_for_request(request: HttpRequest, *, renew: bool = False) -> IdentityCredentials:
+    """Cached credentials of this request's owner, or new ones obtained as the last ones were."""
+    cached = None if renew else credentials_cached(request)
     if cached is not None:
         return cached
+    owner = _owner_or_raise(request)
+    previous = request.session.get(CREDENTIALS) or {}
+    if previous.get("owner") != owner:
+        previous = {}
+    return _obtain(request, owner, flow=previous.get("flow"), role_arn=previous.get("chosen_role"))
+
+
+def credentials_choose(
+    request: HttpRequest, *, flow: str | None, role_arn: str | None
+) -> IdentityCredentials:
+    """New credentials for this request's owner, by the flow and with the role they chose."""
+    return _obtain(request, _owner_or_raise(request), flow=flow, role_arn=role_arn)
+
+
+def _owner_or_raise(request: HttpRequest) -> str:
     owner = owner_of(request)
     if owner is None:
         raise NoIdentity
+    return owner
+
+
+def _obtain(
+    request: HttpRequest, owner: str, *, flow: str | None, role_arn: str | None
+) -> IdentityCredentials:
     identity_ids: dict[str, str] = request.session.get(IDENTITY_IDS, {})
-    previous = request.session.get(CREDENTIALS) or {}
-    if previous.get("owner") == owner:
-        # A renewal keeps how the credentials were obtained and the role that was chosen.
-        flow = flow or previous.get("flow")
-        role_arn = role_arn or previous.get("chosen_role")
     if owner == GUEST_OWNER:
         credentials = credentials_for_guest(identity_id=identity_ids.get(owner))
+        request.session[IDENTITY_IDS] = {**identity_ids, owner: credentials.identity_id}
     elif flow == FLOW_DEVELOPER:
+        # The app vouches for its signed-in user under the user's `sub`.
         credentials = credentials_for_developer_user(user_id=owner)
     else:
         tokens = tokens_get(request.session)
         assert tokens is not None  # owner_of() found them
         credentials = credentials_for_user(
-            id_token=tokens.id_token,
-            identity_id=identity_ids.get(owner) if flow != FLOW_DEVELOPER else None,
-            role_arn=role_arn,
+            id_token=tokens.id_token, identity_id=identity_ids.get(owner), role_arn=role_arn
         )
-    credentials_save(request, owner, credentials, chosen_role=role_arn)
-    if flow != FLOW_DEVELOPER:
         request.session[IDENTITY_IDS] = {**identity_ids, owner: credentials.identity_id}
+    credentials_save(request, owner, credentials, chosen_role=role_arn)
     logger.info(
-        "event=identity_credentials flow=%s identity_id=%s renew=%s",
+        "event=identity_credentials flow=%s identity_id=%s",
         credentials.flow,
         credentials.identity_id,
-        renew,
     )
     return credentials
 
@@ -114,14 +121,6 @@ def credentials_save(
     stored: dict[str, Any] = asdict(credentials)
     stored["credentials"] = asdict(credentials.credentials)
     request.session[CREDENTIALS] = {**stored, "owner": owner, "chosen_role": chosen_role}
-
-
-def credentials_forget(request: HttpRequest) -> None:
-    request.session.pop(CREDENTIALS, None)
-
-
-def is_guest(credentials: IdentityCredentials) -> bool:
-    return credentials.flow == FLOW_GUEST
 
 
 def _from_session(stored: dict[str, Any]) -> IdentityCredentials:

@@ -115,6 +115,24 @@ def test_alice_may_pick_her_read_only_role(client: Client, sign_in) -> None:
     assert "cognito-demo-read-only" in client.get("/identity/").content.decode()
 
 
+def test_alice_goes_back_to_the_pools_choice(client: Client, sign_in) -> None:
+    sign_in("alice")
+    client.post("/identity/", {"flow": "enhanced", "role": seed.READ_ONLY_ROLE})
+    client.post("/identity/", {"flow": "enhanced", "role": ""})
+
+    assert 'identity-role">cognito-demo-authenticated<' in client.get("/identity/").content.decode()
+
+
+def test_a_renewal_keeps_the_chosen_role(client: Client, sign_in, emulator) -> None:
+    sign_in("alice")
+    client.post("/identity/", {"flow": "enhanced", "role": seed.READ_ONLY_ROLE})
+    emulator.state.sessions.expire(client.session[CREDENTIALS]["credentials"]["access_key_id"])
+
+    client.get("/protected/")  # S3 says expired: renewed once, as they were obtained
+
+    assert 'identity-role">cognito-demo-read-only<' in client.get("/identity/").content.decode()
+
+
 def test_a_role_outside_the_token_is_refused(client: Client, sign_in) -> None:
     sign_in("bob")
 
