@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from emulator import challenges, selfservice
+from emulator import challenges, invitations, selfservice
 
 if TYPE_CHECKING:
     from emulator.state import EmulatorState
@@ -32,4 +32,5 @@ SIGN_IN_OPERATIONS: dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str
     "GetTokensFromRefreshToken": selfservice.get_tokens_from_refresh_token,
     "GlobalSignOut": selfservice.global_sign_out,
     "AdminUserGlobalSignOut": selfservice.admin_user_global_sign_out,
+    "AdminCreateUser": invitations.admin_create_user,
 }
