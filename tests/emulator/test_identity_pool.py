@@ -107,6 +107,7 @@ def test_a_token_of_another_issuer_is_refused(emulator, cognito_identity) -> Non
         get_id(cognito_identity, other)
 
     assert "Issuer" in refused.value.response["Error"]["Message"]
+    assert get_id(cognito_identity, emulator.state.tokens.sign(claims, token_use="id"))
 
 
 def test_an_expired_token_is_refused(emulator, cognito_identity) -> None:
@@ -120,6 +121,7 @@ def test_an_expired_token_is_refused(emulator, cognito_identity) -> None:
         get_id(cognito_identity, expired)
 
     assert "expired" in refused.value.response["Error"]["Message"]
+    assert get_id(cognito_identity, token) == demo_identity_id("bob")
 
 
 def test_an_access_token_is_not_a_login(emulator, cognito_identity) -> None:
@@ -133,10 +135,13 @@ def test_an_access_token_is_not_a_login(emulator, cognito_identity) -> None:
 
 
 def test_an_unknown_provider_key_is_refused(emulator, cognito_identity) -> None:
+    token = id_token(emulator)
+
     with pytest.raises(ClientError) as refused:
-        get_id(cognito_identity, id_token(emulator), key="accounts.google.com")
+        get_id(cognito_identity, token, key="accounts.google.com")
 
     assert error_code(refused.value) == "NotAuthorizedException"
+    assert get_id(cognito_identity, token, key=PROVIDER) == demo_identity_id("bob")
 
 
 def test_guests_get_identities_only_where_the_pool_allows_them(emulator, cognito_identity) -> None:
@@ -151,6 +156,7 @@ def test_guests_get_identities_only_where_the_pool_allows_them(emulator, cognito
         get_id(cognito_identity)
 
     assert error_code(refused.value) == "NotAuthorizedException"
+    assert get_id(cognito_identity, id_token(emulator))  # users still get identities
 
 
 def test_credentials_need_a_login_of_the_identity(emulator, cognito_identity) -> None:
@@ -195,10 +201,15 @@ def test_token_based_role_honours_the_preferred_role_and_a_permitted_custom_role
 
 
 def test_a_custom_role_outside_the_token_is_denied(emulator) -> None:
+    token = id_token(emulator, "bob")
+
     with pytest.raises(ClientError) as refused:
-        user_credentials(emulator, "bob", CustomRoleArn=seed.READ_ONLY_ROLE)
+        user_credentials(emulator, token=token, CustomRoleArn=seed.READ_ONLY_ROLE)
 
     assert error_code(refused.value) == "NotAuthorizedException"
+    assert caller_role(emulator, user_credentials(emulator, token=token)) == (
+        "cognito-demo-authenticated"
+    )
 
 
 def set_rules(cognito_identity, rules: list[dict], ambiguous: str = "Deny") -> None:
@@ -285,6 +296,8 @@ def test_the_basic_flow_needs_the_pool_to_allow_it(emulator, cognito_identity) -
         cognito_identity.get_open_id_token(IdentityId=identity_id, Logins=logins(token))
 
     assert error_code(refused.value) == "InvalidParameterException"
+    emulator.state.identities.classic_flow[seed.IDENTITY_POOL_ID] = True
+    assert cognito_identity.get_open_id_token(IdentityId=identity_id, Logins=logins(token))
 
 
 def basic_flow_token(emulator: Emulator, cognito_identity, *, guest: bool = False) -> str:
@@ -347,6 +360,7 @@ def test_assume_role_with_web_identity_refuses_a_forged_token(emulator, cognito_
         assume(emulator, seed.AUTHENTICATED_ROLE, forge(token))
 
     assert error_code(refused.value) == "InvalidIdentityToken"
+    assert assume(emulator, seed.AUTHENTICATED_ROLE, token)["Credentials"]["AccessKeyId"]
 
 
 def test_developer_identities_need_the_apps_signature(emulator, cognito_identity) -> None:
@@ -383,3 +397,6 @@ def test_developer_logins_must_name_the_pools_developer_provider(
         )
 
     assert error_code(refused.value) == "NotAuthorizedException"
+    assert cognito_identity.get_open_id_token_for_developer_identity(
+        IdentityPoolId=seed.IDENTITY_POOL_ID, Logins={seed.DEVELOPER_PROVIDER_NAME: "user-42"}
+    )["Token"]

@@ -132,6 +132,7 @@ def test_unknown_temporary_credentials_are_refused(emulator: Emulator) -> None:
     assert (
         denied(lambda: keys(aws_client(emulator, "s3", made_up), "public/")) == "InvalidAccessKeyId"
     )
+    assert keys(s3_as(emulator, user_credentials(emulator)), "public/")
 
 
 def test_a_wrong_secret_or_session_token_is_refused(emulator: Emulator) -> None:
@@ -153,6 +154,11 @@ def test_an_anonymous_request_is_denied(emulator: Emulator) -> None:
 
     assert response.status_code == 403
     assert "<Code>AccessDenied</Code>" in response.text
+    assert (
+        s3_as(emulator, guest_credentials(emulator))
+        .get_object(Bucket=seed.BUCKET, Key="public/welcome.txt")["Body"]
+        .read()
+    )
 
 
 def test_presigned_urls_are_checked_like_signed_requests(bob) -> None:
