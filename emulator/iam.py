@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from emulator import seed
 
@@ -47,9 +48,11 @@ def iam_backend() -> IAMBackend:
 
 def role_by_arn(role_arn: str) -> Role | None:
     """The IAM role with this ARN, or None."""
+    from moto.iam.exceptions import NotFoundException
+
     try:
         return iam_backend().get_role_by_arn(role_arn)
-    except Exception:  # moto raises its own NotFound classes
+    except NotFoundException:
         return None
 
 
@@ -209,8 +212,6 @@ def _condition_holds(
 
 def _as_document(document: Any) -> dict[str, Any]:
     if isinstance(document, str):
-        from urllib.parse import unquote
-
         text = document if document.lstrip().startswith("{") else unquote(document)
         return json.loads(text)
     return dict(document)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
@@ -87,9 +87,7 @@ class SessionStore:
         """End a session now (tests use it to see renewals)."""
         with self._lock:
             session = self._sessions[access_key_id]
-            self._sessions[access_key_id] = Session(
-                **{**session.__dict__, "expires_at": time.time() - 1}
-            )
+            self._sessions[access_key_id] = replace(session, expires_at=time.time() - 1)
 
     def clear(self) -> None:
         with self._lock:
