@@ -64,6 +64,7 @@ _FLOW_SETTINGS = {
     "ADMIN_NO_SRP_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
 }
 _ADMIN_ONLY = {"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"}
+_NOT_ADMIN = {"USER_PASSWORD_AUTH"}
 _MFA_CODE_KEYS = {
     "SMS_MFA": "SMS_MFA_CODE",
     "EMAIL_OTP": "EMAIL_OTP_CODE",
@@ -105,7 +106,7 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
     auth = params.get("AuthParameters") or {}
     if not isinstance(auth, dict):
         raise InvalidParameter("AuthParameters must be a map.")
-    if flow not in _FLOW_SETTINGS or (flow in _ADMIN_ONLY and not admin):
+    if flow not in _FLOW_SETTINGS or flow in (_NOT_ADMIN if admin else _ADMIN_ONLY):
         raise InvalidParameter("Initiate Auth method not supported")
     allowed = client.extended_config.get("ExplicitAuthFlows") or list(DEFAULT_FLOWS)
     if _FLOW_SETTINGS[flow] not in allowed:

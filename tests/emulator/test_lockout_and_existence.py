@@ -160,3 +160,43 @@ def test_a_user_whose_password_was_reset_by_an_admin_must_reset_it(idp) -> None:
 
     assert hidden == INCORRECT
     assert revealed["Code"] == "PasswordResetRequiredException"
+
+
+@pytest.mark.parametrize(
+    ("operation", "flow"),
+    [("initiate_auth", "ADMIN_USER_PASSWORD_AUTH"), ("admin_initiate_auth", "USER_PASSWORD_AUTH")],
+)
+def test_each_flow_belongs_to_its_operation(idp, operation: str, flow: str) -> None:
+    extra = {"UserPoolId": seed.USER_POOL_ID} if operation == "admin_initiate_auth" else {}
+
+    error = error_of(
+        getattr(idp, operation),
+        ClientId=seed.CLIENT_ID,
+        AuthFlow=flow,
+        AuthParameters={
+            "USERNAME": "bob",
+            "PASSWORD": "Bob-Passw0rd!",
+            "SECRET_HASH": secret_hash("bob"),
+        },
+        **extra,
+    )
+
+    assert error == {
+        "Code": "InvalidParameterException",
+        "Message": "Initiate Auth method not supported",
+    }
+
+
+def test_admin_user_password_auth_signs_in(idp) -> None:
+    result = idp.admin_initiate_auth(
+        UserPoolId=seed.USER_POOL_ID,
+        ClientId=seed.CLIENT_ID,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={
+            "USERNAME": "bob",
+            "PASSWORD": "Bob-Passw0rd!",
+            "SECRET_HASH": secret_hash("bob"),
+        },
+    )
+
+    assert result["AuthenticationResult"]["AccessToken"]
