@@ -400,3 +400,24 @@ def test_developer_logins_must_name_the_pools_developer_provider(
     assert cognito_identity.get_open_id_token_for_developer_identity(
         IdentityPoolId=seed.IDENTITY_POOL_ID, Logins={seed.DEVELOPER_PROVIDER_NAME: "user-42"}
     )["Token"]
+
+
+def test_server_side_token_check_refuses_a_disabled_users_token(emulator, cognito_identity) -> None:
+    token = id_token(emulator, "bob")
+    cognito_identity.update_identity_pool(
+        IdentityPoolId=seed.IDENTITY_POOL_ID,
+        IdentityPoolName=seed.IDENTITY_POOL_NAME,
+        AllowUnauthenticatedIdentities=True,
+        CognitoIdentityProviders=[
+            {"ProviderName": PROVIDER, "ClientId": seed.CLIENT_ID, "ServerSideTokenCheck": True}
+        ],
+    )
+    assert get_id(cognito_identity, token) == demo_identity_id("bob")
+
+    aws_client(emulator, "cognito-idp").admin_disable_user(
+        UserPoolId=seed.USER_POOL_ID, Username="bob"
+    )
+    with pytest.raises(ClientError) as refused:
+        get_id(cognito_identity, token)
+
+    assert error_code(refused.value) == "NotAuthorizedException"

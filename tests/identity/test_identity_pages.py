@@ -182,3 +182,15 @@ def test_pages_are_not_cached(client: Client, db, path: str) -> None:
         "no-cache" in client.get(path)["Cache-Control"]
         or "no-store" in client.get(path)["Cache-Control"]
     )
+
+
+def test_no_credential_reaches_a_log_line(client: Client, sign_in, caplog) -> None:
+    caplog.set_level("DEBUG")
+    sign_in("bob")
+    client.get("/identity/")
+    client.get("/protected/")
+    stored = client.session[CREDENTIALS]["credentials"]
+
+    assert "identity_credentials" in caplog.text
+    for secret in (stored["secret_access_key"], stored["session_token"]):
+        assert secret not in caplog.text
