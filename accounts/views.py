@@ -448,9 +448,10 @@ def signup_resend(request: HttpRequest) -> HttpResponse:
     if not username:
         return redirect("accounts:signup")
     form = ResendCodeForm(request.POST, username=username, address=client_address(request))
-    if not form.is_valid():
-        return _form_page(request, "accounts/signup_confirm.html", form, username=username)
-    messages.info(request, "We sent you a new code.")
+    if form.is_valid():
+        messages.info(request, "We sent you a new code.")
+    else:
+        messages.error(request, form.non_field_errors()[0])
     return redirect("accounts:signup_confirm")
 
 

@@ -307,3 +307,19 @@ def test_cognito_lockout_is_a_429_that_says_to_wait(
 
     assert locked.status_code == 429
     assert locked.context["form"].failure_code == "locked_out"
+
+
+def test_a_refused_resend_says_why_on_the_confirm_page(
+    emulator: Any, client: Client, faulty: FaultyCognito
+) -> None:
+    client.post(
+        "/accounts/signup/",
+        {"username": "newcomer", "email": "n@example.com", "password": "Newcomer-Passw0rd!"},
+    )
+    faulty.fail("ResendConfirmationCode", "LimitExceededException")
+
+    response = client.post("/accounts/signup/resend/", follow=True)
+
+    assert response.redirect_chain == [("/accounts/signup/confirm/", 302)]
+    body = response.content.decode()
+    assert "Too many requests" in body and 'data-testid="confirmation-code"' in body
