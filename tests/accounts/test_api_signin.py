@@ -672,11 +672,25 @@ def test_api_sign_in_rotates_the_session_key(emulator: Any, client: Client) -> N
 def test_no_token_or_password_reaches_the_logs(
     emulator: Any, client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("DEBUG", logger="accounts")
-    api_signin(client, "bob", "Wrong-Passw0rd!")
-    api_signin(client, "bob")
+    caplog.set_level("DEBUG")
+    api_signin(client, "alice", "Wrong-Passw0rd!")
+    api_signin(client, "alice")
+    cognito_session = client.session[SIGNIN_ATTEMPT]["challenge"]["session"]
+    attempt = attempt_id(client)
+    client.post("/accounts/signin/mfa/", {"attempt": attempt, "code": "000000"})
+    code = totp_now(USERS["alice"].totp_secret)
+    client.post("/accounts/signin/mfa/", {"attempt": attempt, "code": code})
     tokens = client.session[TOKENS]
 
-    for secret in (USERS["bob"].password, "Wrong-Passw0rd!", tokens["refresh_token"]):
+    for secret in (
+        USERS["alice"].password,
+        "Wrong-Passw0rd!",
+        cognito_session,
+        code,
+        tokens["access_token"],
+        tokens["refresh_token"],
+    ):
         assert secret not in caplog.text
+    assert "event=signin_failed flow=api reason=not_authorized" in caplog.text
+    assert "event=challenge_failed challenge=SOFTWARE_TOKEN_MFA reason=code_mismatch" in caplog.text
     assert "event=signin flow=api" in caplog.text
