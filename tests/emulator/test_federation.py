@@ -16,7 +16,14 @@ from emulator import saml, seed
 from emulator.idps import SamlIdp
 from emulator.server import Emulator
 from emulator.tokens import SigningKey
-from tests.emulator.flows import REDIRECT_URI, authorize_params, exchange, query_of, verify
+from tests.emulator.flows import (
+    REDIRECT_URI,
+    authorize_params,
+    exchange,
+    query_of,
+    token_request,
+    verify,
+)
 from tests.emulator.idp_flows import IdpBrowser, idp_user, spec
 
 
@@ -440,3 +447,17 @@ def app_redirect_or_error(emulator: Emulator, provider: str, username: str) -> d
     answer = browser.back_to_pool(browser.sign_in_at_idp(page, idp_user(provider, username)))
     assert answer.headers["Location"].startswith(f"{REDIRECT_URI}?")
     return query_of(answer)
+
+
+def test_a_federated_users_tokens_refresh_with_the_same_identity(emulator: Emulator) -> None:
+    params = app_redirect(emulator, "Google", "gina@gmail.example")
+    tokens = exchange(emulator, params["code"]).json()
+
+    refreshed = token_request(
+        emulator, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+
+    assert refreshed.status_code == 200, refreshed.text
+    claims = verify(emulator, refreshed.json()["id_token"], token_use="id")
+    assert claims["cognito:username"] == "Google_104857600000000000001"
+    assert claims["identities"][0]["providerName"] == "Google"
