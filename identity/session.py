@@ -19,6 +19,7 @@ from config.aws import StaticCredentials
 from identity.services import (
     FLOW_DEVELOPER,
     IdentityCredentials,
+    IdentityError,
     credentials_for_developer_user,
     credentials_for_guest,
     credentials_for_user,
@@ -93,18 +94,14 @@ def _obtain(
     request: HttpRequest, owner: str, *, flow: str | None, role_arn: str | None
 ) -> IdentityCredentials:
     identity_ids: dict[str, str] = request.session.get(IDENTITY_IDS, {})
-    if owner == GUEST_OWNER:
-        credentials = credentials_for_guest(identity_id=identity_ids.get(owner))
-        request.session[IDENTITY_IDS] = {**identity_ids, owner: credentials.identity_id}
-    elif flow == FLOW_DEVELOPER:
-        # The app vouches for its signed-in user under the user's `sub`.
-        credentials = credentials_for_developer_user(user_id=owner)
-    else:
-        tokens = tokens_get(request.session)
-        assert tokens is not None  # owner_of() found them
-        credentials = credentials_for_user(
-            id_token=tokens.id_token, identity_id=identity_ids.get(owner), role_arn=role_arn
-        )
+    try:
+        credentials = _fetch(request, owner, identity_ids.get(owner), flow, role_arn)
+    except IdentityError as error:
+        if error.code != "identity_not_found" or owner not in identity_ids:
+            raise
+        # The pool no longer knows the identity kept here (deleted, or a reset demo world).
+        credentials = _fetch(request, owner, None, flow, role_arn)
+    if flow != FLOW_DEVELOPER:
         request.session[IDENTITY_IDS] = {**identity_ids, owner: credentials.identity_id}
     credentials_save(request, owner, credentials, chosen_role=role_arn)
     logger.info(
@@ -113,6 +110,25 @@ def _obtain(
         credentials.identity_id,
     )
     return credentials
+
+
+def _fetch(
+    request: HttpRequest,
+    owner: str,
+    identity_id: str | None,
+    flow: str | None,
+    role_arn: str | None,
+) -> IdentityCredentials:
+    if owner == GUEST_OWNER:
+        return credentials_for_guest(identity_id=identity_id)
+    if flow == FLOW_DEVELOPER:
+        # The app vouches for its signed-in user under the user's `sub`.
+        return credentials_for_developer_user(user_id=owner)
+    tokens = tokens_get(request.session)
+    assert tokens is not None  # owner_of() found them
+    return credentials_for_user(
+        id_token=tokens.id_token, identity_id=identity_id, role_arn=role_arn
+    )
 
 
 def credentials_save(

@@ -243,3 +243,16 @@ def test_s3_not_answering_is_a_friendly_503(client: Client, sign_in, settings) -
     assert response.status_code == 503
     assert time.monotonic() - started < 10
     assert 'data-testid="error"' in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["bob", "guest"])
+def test_a_reset_pool_is_survived(client: Client, sign_in, emulator, who: str) -> None:
+    if who == "guest":
+        client.post("/identity/guest/")
+    else:
+        sign_in(who)
+    before = listed(client.get("/protected/"))
+
+    emulator.reset()  # the pool forgets every identity and session, as POST reset_url does
+
+    assert listed(client.get("/protected/")) == before
