@@ -213,10 +213,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "accounts": {"handlers": ["console"], "level": "INFO"},
-        "identity": {"handlers": ["console"], "level": "INFO"},
-        "protected": {"handlers": ["console"], "level": "INFO"},
-        # DEBUG lines of botocore carry request and response bodies, AWS credentials among them.
-        "botocore": {"level": "WARNING"},
         # DEBUG lines of botocore carry request and response bodies, AWS credentials among them.
         "botocore": {"level": "WARNING"},
         "federation": {"handlers": ["console"], "level": "INFO"},
