@@ -75,6 +75,7 @@ from accounts.session import (
     tokens_get,
     tokens_pop,
 )
+from accounts.tokens import TokenInvalid, token_validator
 from accounts.userpool import (
     Challenge,
     Profile,
@@ -391,7 +392,7 @@ def _to_account_step(request: HttpRequest, form: SigninForm) -> HttpResponse:
 
 
 def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpResponse]:
-    """Signed in, with user pool tokens in the session (the account pages act with them)."""
+    """Signed in, with an access token that may call the user pools API for its own user."""
 
     @wraps(view)
     @login_required
@@ -399,9 +400,28 @@ def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpRespons
         tokens = tokens_get(request.session)
         if tokens is None:
             return redirect_to_login(request.get_full_path(), "accounts:signin")
+        if not _may_manage_account(tokens):
+            return _error_page(request, _NO_ACCOUNT_SCOPE, 403)
         return view(request, tokens)
 
     return wrapper
+
+
+# GetUser, ChangePassword and the like accept an access token only with this scope. API sign-in
+# tokens always carry it; managed login's carry it only when COGNITO_SCOPES asks for it.
+ACCOUNT_SCOPE = "aws.cognito.signin.user.admin"
+_NO_ACCOUNT_SCOPE = (
+    "Account settings need a sign-in on this site's own form: managed login was not asked for "
+    "the scope that lets this site change your account."
+)
+
+
+def _may_manage_account(tokens: StoredTokens) -> bool:
+    try:
+        claims = token_validator().validate_access_token(tokens.access_token)
+    except TokenInvalid:
+        return False
+    return ACCOUNT_SCOPE in str(claims.get("scope", "")).split()
 
 
 @sensitive_post_parameters("password")

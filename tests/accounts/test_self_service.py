@@ -208,6 +208,30 @@ def test_the_account_pages_need_a_signed_in_user(emulator: Any, client: Client) 
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_a_managed_login_without_the_account_scope_is_sent_to_api_sign_in(
+    emulator: Any, client: Client, sign_in: Callable
+) -> None:
+    sign_in("bob")
+
+    response = client.get("/accounts/profile/")
+
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "own form" in body and 'href="/accounts/signin/"' in body
+
+
+def test_a_managed_login_with_the_account_scope_may_use_the_account_pages(
+    emulator: Any, client: Client, sign_in: Callable, settings: Any
+) -> None:
+    settings.COGNITO_SCOPES = [*settings.COGNITO_SCOPES, "aws.cognito.signin.user.admin"]
+    sign_in("bob")
+
+    response = client.get("/accounts/profile/")
+
+    assert response.status_code == 200
+    assert 'value="bob@example.com"' in response.content.decode()
+
+
 def test_change_password(emulator: Any, client: Client, api_signed_in: Callable) -> None:
     api_signed_in("bob")
 
