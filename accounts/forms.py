@@ -139,6 +139,8 @@ _COUNTED_FAILURES = {"not_authorized", "code_mismatch", "expired_code", "locked_
 _USERPOOL_ERRORS = {
     "rate_limited": "Too many attempts. Please wait a few minutes and try again.",
     "throttled": "Too many requests right now. Please wait a moment and try again.",
+    "locked_out": "Too many failed attempts. Please wait a few minutes and try again.",
+    "too_many_failed_attempts": "Too many wrong codes. Please start again in a few minutes.",
     "unavailable": _TRY_AGAIN_LATER,
     "jwks_unavailable": _TRY_AGAIN_LATER,
     "code_delivery_failed": "We could not send you a code just now. Please try again later.",
