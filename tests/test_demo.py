@@ -69,6 +69,11 @@ def test_manifest_describes_the_demo_world(running_demo: Demo) -> None:
     assert manifest["user_pool_id"] == seed.USER_POOL_ID
     assert manifest["client_id"] == seed.CLIENT_ID
     assert manifest["client_secret"] == seed.CLIENT_SECRET
+    assert manifest["identity_pool_id"] == seed.IDENTITY_POOL_ID
+    assert manifest["bucket"] == seed.BUCKET
+    for provider in manifest["identity_providers"]:
+        assert {"name", "type", "users"} <= provider.keys()
+        assert all({"username", "password"} <= user.keys() for user in provider["users"])
     users = {user["username"]: user for user in manifest["users"]}
     for demo_user in seed.DEMO_USERS:
         user = users[demo_user.username]
@@ -83,10 +88,13 @@ def test_site_and_emulator_answer_at_the_manifest_urls(running_demo: Demo) -> No
 
     health = requests.get(f"{manifest['app_url']}/healthz", timeout=5)
     discovery = requests.get(f"{manifest['issuer']}/.well-known/openid-configuration", timeout=5)
+    inbox = requests.get(manifest["inbox_url"], timeout=5)
 
     assert health.status_code == 200
     assert discovery.status_code == 200
     assert discovery.json()["issuer"] == manifest["issuer"]
+    assert inbox.status_code == 200
+    assert inbox.headers["Content-Type"].startswith("application/json")
 
 
 def test_home_page_links_to_managed_login(running_demo: Demo) -> None:
