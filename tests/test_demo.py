@@ -131,7 +131,7 @@ def test_values_already_in_the_environment_win(tmp_path: Path) -> None:
     assert environ["DJANGO_SECRET_KEY"]
 
 
-def wait_for(condition, timeout: float = 20.0) -> None:
+def wait_for(condition, timeout: float = 45.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
