@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
 
-from django.urls import URLPattern, URLResolver, get_resolver
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from emulator import seed
 
@@ -121,6 +122,11 @@ def env_example_names() -> set[str]:
 
 def test_readme_lists_every_url() -> None:
     assert missing_from(README.read_text(), [*CONTRACT_URLS, *url_routes()]) == []
+
+
+@pytest.mark.parametrize("url", CONTRACT_URLS)
+def test_every_contract_url_is_served(url: str) -> None:
+    resolve(url)  # raises Resolver404 for a URL the README promises but the site lacks
 
 
 def test_readme_lists_every_environment_variable() -> None:
