@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 
 from emulator import saml, seed
@@ -47,16 +46,6 @@ def federated_claims(emulator: Emulator, provider: str, username: str) -> dict:
     response = exchange(emulator, params["code"])
     assert response.status_code == 200, response.text
     return verify(emulator, response.json()["id_token"], token_use="id")
-
-
-def cognito(emulator: Emulator) -> object:
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=emulator.url,
-        region_name=seed.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 @pytest.mark.parametrize(
@@ -208,12 +197,11 @@ def form_link(html: str, name: str) -> str:
     return unescape(html[start : html.index('"', start)])
 
 
-def test_identity_providers_come_from_the_user_pool_api(emulator: Emulator) -> None:
-    client = cognito(emulator)
-    described = client.describe_user_pool_client(
+def test_identity_providers_come_from_the_user_pool_api(idp) -> None:
+    described = idp.describe_user_pool_client(
         UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID
     )["UserPoolClient"]
-    saml_idp = client.describe_identity_provider(
+    saml_idp = idp.describe_identity_provider(
         UserPoolId=seed.USER_POOL_ID, ProviderName="ExampleSAML"
     )["IdentityProvider"]
 

@@ -14,7 +14,6 @@ from emulator.server import Emulator
 from .api_flows import (
     USERS,
     error_of,
-    idp_client,
     initiate_password,
     last_code,
     respond,
@@ -23,11 +22,6 @@ from .api_flows import (
 )
 
 INCORRECT = {"Code": "NotAuthorizedException", "Message": "Incorrect username or password."}
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return idp_client(emulator)
 
 
 # NEW_PASSWORD_REQUIRED.

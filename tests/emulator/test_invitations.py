@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from emulator import seed
 from emulator.server import Emulator
 
-from .api_flows import error_of, idp_client, inbox, initiate_password, respond
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return idp_client(emulator)
+from .api_flows import error_of, inbox, initiate_password, respond
 
 
 def create(idp, **extra) -> dict:

@@ -7,17 +7,11 @@ import time
 import pytest
 
 from emulator import seed
-from emulator.server import Emulator
 
-from .api_flows import error_of, idp_client, initiate_password, secret_hash, srp_client
+from .api_flows import error_of, initiate_password, secret_hash, srp_client
 
 INCORRECT = {"Code": "NotAuthorizedException", "Message": "Incorrect username or password."}
 EXCEEDED = {"Code": "NotAuthorizedException", "Message": "Password attempts exceeded"}
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return idp_client(emulator)
 
 
 def fail(idp, times: int, username: str = "bob") -> None:

@@ -14,7 +14,6 @@ from emulator.server import Emulator
 from .api_flows import (
     USERS,
     error_of,
-    idp_client,
     inbox,
     initiate_password,
     initiate_srp,
@@ -27,11 +26,6 @@ CODE_MISMATCH = {
     "Code": "CodeMismatchException",
     "Message": "Invalid code or auth state for the user.",
 }
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return idp_client(emulator)
 
 
 def totp(username: str, *, steps_ahead: int = 0) -> str:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import time
 
-import boto3
 import jwt
 import pytest
 from botocore.exceptions import ClientError
@@ -15,36 +11,12 @@ from botocore.exceptions import ClientError
 from emulator import seed
 from emulator.server import Emulator
 
-from .flows import USERS, signed_in_tokens, token_request, userinfo, verify
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=emulator.url,
-        region_name=seed.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-def secret_hash(username: str) -> str:
-    message = (username + seed.CLIENT_ID).encode()
-    digest = hmac.new(seed.CLIENT_SECRET.encode(), message, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+from .api_flows import initiate_password, secret_hash
+from .flows import signed_in_tokens, token_request, userinfo, verify
 
 
 def password_auth(idp, username: str = "bob") -> dict:
-    return idp.initiate_auth(
-        ClientId=seed.CLIENT_ID,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": username,
-            "PASSWORD": USERS[username].password,
-            "SECRET_HASH": secret_hash(username),
-        },
-    )["AuthenticationResult"]
+    return initiate_password(idp, username)["AuthenticationResult"]
 
 
 def test_initiate_auth_tokens_verify_against_the_jwks_with_the_local_issuer(

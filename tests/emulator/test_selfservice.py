@@ -11,7 +11,6 @@ from emulator.server import Emulator
 
 from .api_flows import (
     error_of,
-    idp_client,
     inbox,
     initiate_password,
     last_code,
@@ -30,11 +29,6 @@ CODE_EXPIRED = {
     "Code": "ExpiredCodeException",
     "Message": "Invalid code provided, please request a code again.",
 }
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return idp_client(emulator)
 
 
 def other(code: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import boto3
 import pytest
 import requests
 from django.conf import settings
@@ -14,17 +13,6 @@ from emulator import seed
 from emulator.server import Emulator
 
 from .flows import LOGOUT_URI, REDIRECT_URI
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=emulator.url,
-        region_name=seed.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def test_urls_are_local_and_the_issuer_names_the_pool(emulator: Emulator) -> None:

@@ -13,18 +13,12 @@ from emulator.server import Emulator
 
 from .api_flows import (
     error_of,
-    idp_client,
     initiate_password,
     initiate_srp,
     last_code,
     secret_hash,
     srp_client,
 )
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return idp_client(emulator)
 
 
 def test_pycognito_signs_in_with_the_right_password(idp) -> None:

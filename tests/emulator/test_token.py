@@ -6,7 +6,6 @@ import base64
 import hashlib
 import time
 
-import boto3
 import jwt
 import pytest
 import requests
@@ -225,14 +224,7 @@ def test_refresh_returns_new_tokens_and_keeps_auth_time(emulator: Emulator) -> N
     assert access["scope"] == "openid email profile"
 
 
-def test_refresh_token_of_another_client_is_invalid_grant(emulator: Emulator) -> None:
-    idp = boto3.client(
-        "cognito-idp",
-        endpoint_url=emulator.url,
-        region_name=seed.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def test_refresh_token_of_another_client_is_invalid_grant(emulator: Emulator, idp) -> None:
     other = idp.create_user_pool_client(
         UserPoolId=seed.USER_POOL_ID, ClientName="other", GenerateSecret=False
     )["UserPoolClient"]
@@ -270,15 +262,8 @@ def test_rotation_returns_a_new_refresh_token_and_ends_the_old(emulator: Emulato
     assert with_new.status_code == 200
 
 
-def test_short_lived_tokens_through_the_clients_validity_settings(emulator: Emulator) -> None:
+def test_short_lived_tokens_through_the_clients_validity_settings(emulator: Emulator, idp) -> None:
     """moto gap: moto always issues 3600 s tokens; here the client's validity settings count."""
-    idp = boto3.client(
-        "cognito-idp",
-        endpoint_url=emulator.url,
-        region_name=seed.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
     idp.update_user_pool_client(
         UserPoolId=seed.USER_POOL_ID,
         ClientId=seed.CLIENT_ID,

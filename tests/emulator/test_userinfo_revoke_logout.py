@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 import requests
 
@@ -11,17 +10,6 @@ from emulator.server import Emulator
 from emulator.world import user_sub
 
 from .flows import LOGOUT_URI, REDIRECT_URI, Browser, signed_in_tokens, token_request, userinfo
-
-
-@pytest.fixture
-def idp(emulator: Emulator):
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=emulator.url,
-        region_name=seed.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def revoke(
