@@ -185,6 +185,14 @@ def set_session_cookie(response: Response, session_id: str) -> None:
     )
 
 
+def sign_in_redirect(state: EmulatorState, request: AuthorizeRequest, *, username: str) -> Response:
+    """Open a managed-login session for the user; send the browser back to the app with a code."""
+    session_id, auth_time = start_hosted_session(state, username=username)
+    response = redirect_with_code(state, request, username=username, auth_time=auth_time)
+    set_session_cookie(response, session_id)
+    return response
+
+
 def end_hosted_session(state: EmulatorState, request: Request, response: Response) -> None:
     """Close the browser's managed-login session, server side and cookie."""
     session_id = request.cookies.get(SESSION_COOKIE)

@@ -30,9 +30,7 @@ from emulator import saml
 from emulator.authorize import (
     AuthorizeRequest,
     parse_authorize,
-    redirect_with_code,
-    set_session_cookie,
-    start_hosted_session,
+    sign_in_redirect,
 )
 from emulator.errors import ErrorPage, InvalidRequest
 from emulator.idps import PENDING_SECONDS, FederatedRequest, Federation, SamlIdp
@@ -319,12 +317,7 @@ def _sign_in(
     claims: dict[str, Any],
 ) -> Response:
     user = federated_user(state, provider, subject=subject, attributes=mapped(provider, claims))
-    session_id, auth_time = start_hosted_session(state, username=user.username)
-    response = redirect_with_code(
-        state, authorize_request, username=user.username, auth_time=auth_time
-    )
-    set_session_cookie(response, session_id)
-    return response
+    return sign_in_redirect(state, authorize_request, username=user.username)
 
 
 def mapped(provider: CognitoIdpIdentityProvider, claims: dict[str, Any]) -> dict[str, str]:

@@ -20,9 +20,7 @@ from emulator import hostedsteps, pages, passwords, selfservice
 from emulator.authorize import (
     AuthorizeRequest,
     parse_authorize,
-    redirect_with_code,
-    set_session_cookie,
-    start_hosted_session,
+    sign_in_redirect,
 )
 from emulator.errors import CognitoError, ErrorPage
 from emulator.login import _csrf, _csrf_valid, _with_csrf_cookie
@@ -81,7 +79,7 @@ def confirm_user(state: EmulatorState, request: Request) -> Response:
         return _with_csrf_cookie(
             _confirm_page(query, csrf, username, "", error.message), csrf_cookie
         )
-    return _signed_in(state, authorize_request, username=user.username)
+    return sign_in_redirect(state, authorize_request, username=user.username)
 
 
 def resend_code(state: EmulatorState, request: Request) -> Response:
@@ -176,7 +174,7 @@ def new_password(state: EmulatorState, request: Request) -> Response:
         state.flows.hosted_steps.pop(pending_id, None)
     next_step = hostedsteps.start_mfa(state, user=user, query=pending.query)
     if next_step is None:
-        return _signed_in(state, authorize_request, username=user.username)
+        return sign_in_redirect(state, authorize_request, username=user.username)
     page = hostedsteps.code_page(state, csrf=csrf, pending=next_step)
     return _with_csrf_cookie(page, csrf_cookie)
 
@@ -190,15 +188,6 @@ def _authorize(
     client = state.client(authorize_request.client_id)
     assert client is not None  # parse_authorize has checked it
     return query, authorize_request, client
-
-
-def _signed_in(
-    state: EmulatorState, authorize_request: AuthorizeRequest, *, username: str
-) -> Response:
-    session_id, auth_time = start_hosted_session(state, username=username)
-    response = redirect_with_code(state, authorize_request, username=username, auth_time=auth_time)
-    set_session_cookie(response, session_id)
-    return response
 
 
 # Pages.

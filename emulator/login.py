@@ -15,11 +15,8 @@ from werkzeug.wrappers import Request, Response
 
 from emulator import federation, pages
 from emulator.authorize import (
-    AuthorizeRequest,
     parse_authorize,
-    redirect_with_code,
-    set_session_cookie,
-    start_hosted_session,
+    sign_in_redirect,
 )
 from emulator.challenges import password_locked, password_matches
 from emulator.errors import ErrorPage
@@ -90,7 +87,7 @@ def login(state: EmulatorState, request: Request) -> Response:
 
     pending = start_mfa(state, user=user, query=query)
     if pending is None:
-        return _signed_in(state, authorize_request, username=user.username)
+        return sign_in_redirect(state, authorize_request, username=user.username)
     return _with_csrf_cookie(code_page(state, csrf=csrf, pending=pending), csrf_cookie)
 
 
@@ -113,16 +110,7 @@ def mfa(state: EmulatorState, request: Request) -> Response:
         response = code_page(state, csrf=csrf, pending=pending_id, error=INVALID_CODE)
         return _with_csrf_cookie(response, csrf_cookie)
     state.pending_signins.pop(pending_id, None)
-    return _signed_in(state, authorize_request, username=pending.username)
-
-
-def _signed_in(
-    state: EmulatorState, authorize_request: AuthorizeRequest, *, username: str
-) -> Response:
-    session_id, auth_time = start_hosted_session(state, username=username)
-    response = redirect_with_code(state, authorize_request, username=username, auth_time=auth_time)
-    set_session_cookie(response, session_id)
-    return response
+    return sign_in_redirect(state, authorize_request, username=pending.username)
 
 
 def _csrf(state: EmulatorState, request: Request) -> tuple[str, str]:
