@@ -23,7 +23,7 @@ from emulator.errors import (
     OAuthError,
 )
 from emulator.hostedaccount import ACCOUNT_RULES
-from emulator.responses import json_response, redirect, with_query
+from emulator.responses import AMZ_JSON, json_response, redirect, with_query
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -153,7 +153,7 @@ def _answer(
         response = json_response(
             {"__type": exc.code, "message": exc.message},
             status=exc.status,
-            content_type=operations.AMZ_JSON,
+            content_type=AMZ_JSON,
         )
         response.headers["x-amzn-ErrorType"] = f"{exc.code}:"
         response.headers["x-amzn-ErrorMessage"] = exc.message

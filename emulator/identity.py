@@ -10,7 +10,6 @@ GetOpenIdTokenForDeveloperIdentity return signed OpenID tokens for the basic flo
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from emulator import openid, seed, sigv4, sts
 from emulator.errors import CognitoError, InvalidParameter, NotAuthorized, ResourceNotFound
-from emulator.responses import json_response
+from emulator.responses import AMZ_JSON, json_params, json_response
 
 if TYPE_CHECKING:
     from moto.cognitoidentity.models import CognitoIdentityPool
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from emulator.state import EmulatorState
 
 TARGET_PREFIX = "AWSCognitoIdentityService."
-AMZ_JSON = "application/x-amz-json-1.1"
 # The Logins key under which an identity pool's own OpenID token (developer identities) is sent.
 OPENID_PROVIDER = "cognito-identity.amazonaws.com"
 DEVELOPER_TOKEN_SECONDS = 15 * 60
@@ -234,12 +232,7 @@ OPERATIONS: dict[str, Callable[[EmulatorState, Request, dict[str, Any]], dict[st
 
 def dispatch(state: EmulatorState, request: Request, *, target: str) -> Response:
     """Run the cognito-identity operation named by `X-Amz-Target` on the JSON body."""
-    try:
-        params = json.loads(request.get_data(as_text=True) or "{}")
-    except ValueError:
-        params = None
-    if not isinstance(params, dict):
-        raise InvalidParameter("The request body is not a JSON object.")
+    params = json_params(request)
     return json_response(OPERATIONS[target](state, request, params), content_type=AMZ_JSON)
 
 

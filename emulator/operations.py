@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -12,12 +11,11 @@ from werkzeug.wrappers import Request, Response
 from emulator.accountops import SIGN_IN_OPERATIONS
 from emulator.errors import InvalidParameter, Unauthorized, UnsupportedTokenTypeException
 from emulator.oauth2 import revoke_refresh_token
-from emulator.responses import json_response
+from emulator.responses import AMZ_JSON, json_params, json_response
 
 if TYPE_CHECKING:
     from emulator.state import EmulatorState
 
-AMZ_JSON = "application/x-amz-json-1.1"
 IDP_PREFIX = "AWSCognitoIdentityProviderService."
 
 
@@ -48,10 +46,4 @@ OPERATIONS: dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str, Any]]]
 
 def dispatch(state: EmulatorState, request: Request, *, target: str) -> Response:
     """Run the operation named by `X-Amz-Target` on the request's JSON body."""
-    try:
-        params = json.loads(request.get_data(as_text=True) or "{}")
-    except ValueError:
-        params = None
-    if not isinstance(params, dict):
-        raise InvalidParameter("The request body is not a JSON object.")
-    return json_response(OPERATIONS[target](state, params), content_type=AMZ_JSON)
+    return json_response(OPERATIONS[target](state, json_params(request)), content_type=AMZ_JSON)

@@ -1,4 +1,4 @@
-"""Small response helpers shared by the endpoints."""
+"""Small request and response helpers shared by the endpoints."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
+
+from emulator.errors import InvalidParameter
 
 JSON_UTF8 = "application/json;charset=UTF-8"
+AMZ_JSON = "application/x-amz-json-1.1"
 
 
 def json_response(data: Any, *, status: int = 200, content_type: str = JSON_UTF8) -> Response:
@@ -33,3 +36,14 @@ def with_query(url: str, params: dict[str, str | None]) -> str:
     if not query:
         return url
     return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def json_params(request: Request) -> dict[str, Any]:
+    """The request's JSON body, which must be an object."""
+    try:
+        params = json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError:
+        params = None
+    if not isinstance(params, dict):
+        raise InvalidParameter("The request body is not a JSON object.")
+    return params
