@@ -36,6 +36,8 @@ from emulator.native import (
     find_user,
     issue_tokens,
     prevents_existence_errors,
+    refresh_token_entry,
+    session_tokens,
     text,
 )
 from emulator.stores import AuthSession, Lockout
@@ -632,30 +634,15 @@ def _refresh(
     refresh_token = str(auth.get("REFRESH_TOKEN") or "")
     if not refresh_token:
         raise InvalidParameter("Missing required parameter REFRESH_TOKEN")
-    pool = state.pool
-    if refresh_token not in pool.refresh_tokens:
-        raise NotAuthorized("Invalid Refresh Token.")
-    entry = pool.refresh_tokens[refresh_token]
-    if entry is None:
-        raise NotAuthorized("Refresh Token has been revoked")
-    client_id, username, origin_jti = entry
+    client_id, username, origin_jti = refresh_token_entry(state, refresh_token)
     if client_id != client.id:
         raise NotAuthorized("Invalid Refresh Token.")
     check_secret_hash(client, username=username, given=auth.get("SECRET_HASH"))
     user = find_user(state, username)
     if user is None or not user.enabled:
         raise NotAuthorized("User is disabled.")
-    access_token, expires_in = pool.create_access_token(client.id, username, origin_jti)
-    id_token, _ = pool.create_id_token(client.id, username, origin_jti)
-    return {
-        "ChallengeParameters": {},
-        "AuthenticationResult": {
-            "AccessToken": access_token,
-            "ExpiresIn": expires_in,
-            "TokenType": "Bearer",
-            "IdToken": id_token,
-        },
-    }
+    tokens = session_tokens(state, client=client, username=username, origin_jti=origin_jti)
+    return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
 
 
 # Lockout (cognito-facts 5.3).

@@ -93,19 +93,37 @@ def issue_tokens(
     state: EmulatorState, *, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
 ) -> dict[str, Any]:
     """A successful sign-in: ID, access and refresh tokens of a new session."""
-    pool = state.pool
-    refresh_token, origin_jti = pool.create_refresh_token(client.id, user.username)
-    access_token, expires_in = pool.create_access_token(client.id, user.username, origin_jti)
-    id_token, _ = pool.create_id_token(client.id, user.username, origin_jti)
+    refresh_token, origin_jti = state.pool.create_refresh_token(client.id, user.username)
+    tokens = session_tokens(state, client=client, username=user.username, origin_jti=origin_jti)
     return {
         "ChallengeParameters": {},
-        "AuthenticationResult": {
-            "AccessToken": access_token,
-            "ExpiresIn": expires_in,
-            "TokenType": "Bearer",
-            "RefreshToken": refresh_token,
-            "IdToken": id_token,
-        },
+        "AuthenticationResult": {**tokens, "RefreshToken": refresh_token},
+    }
+
+
+def refresh_token_entry(state: EmulatorState, refresh_token: str) -> tuple[str, str, str]:
+    """The client id, username and session (origin_jti) of a refresh token that is not revoked."""
+    pool = state.pool
+    if refresh_token not in pool.refresh_tokens:
+        raise NotAuthorized("Invalid Refresh Token.")
+    entry = pool.refresh_tokens[refresh_token]
+    if entry is None:
+        raise NotAuthorized("Refresh Token has been revoked")
+    return entry
+
+
+def session_tokens(
+    state: EmulatorState, *, client: CognitoIdpUserPoolClient, username: str, origin_jti: str
+) -> dict[str, Any]:
+    """New access and ID tokens of the session `origin_jti`, as `AuthenticationResult` has them."""
+    pool = state.pool
+    access_token, expires_in = pool.create_access_token(client.id, username, origin_jti)
+    id_token, _ = pool.create_id_token(client.id, username, origin_jti)
+    return {
+        "AccessToken": access_token,
+        "ExpiresIn": expires_in,
+        "TokenType": "Bearer",
+        "IdToken": id_token,
     }
 
 

@@ -35,6 +35,8 @@ from emulator.native import (
     client_of,
     find_user,
     prevents_existence_errors,
+    refresh_token_entry,
+    session_tokens,
     sign_out_everywhere,
     text,
 )
@@ -468,26 +470,14 @@ def get_tokens_from_refresh_token(state: EmulatorState, params: dict[str, Any]) 
     pool = state.pool
     if refresh_token in state.flows.rotated_refresh_tokens:
         raise RefreshTokenReuse("Refresh token has already been used.")
-    if refresh_token not in pool.refresh_tokens:
-        raise NotAuthorized("Invalid Refresh Token.")
-    entry = pool.refresh_tokens[refresh_token]
-    if entry is None:
-        raise NotAuthorized("Refresh Token has been revoked")
-    client_id, username, origin_jti = entry
+    client_id, username, origin_jti = refresh_token_entry(state, refresh_token)
     session = state.refresh_sessions.get(refresh_token)
     if client_id != client.id or (session and session.expires_at < time.time()):
         raise NotAuthorized("Invalid Refresh Token.")
     user = find_user(state, username)
     if user is None or not user.enabled:
         raise NotAuthorized("User is disabled.")
-    access_token, expires_in = pool.create_access_token(client.id, username, origin_jti)
-    id_token, _ = pool.create_id_token(client.id, username, origin_jti)
-    result: dict[str, Any] = {
-        "AccessToken": access_token,
-        "ExpiresIn": expires_in,
-        "TokenType": "Bearer",
-        "IdToken": id_token,
-    }
+    result = session_tokens(state, client=client, username=username, origin_jti=origin_jti)
     rotation = client.extended_config.get("RefreshTokenRotation") or {}
     if rotation.get("Feature") == "ENABLED":
         new_refresh_token = new_opaque_token()
