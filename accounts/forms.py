@@ -16,7 +16,12 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import ratelimit, userpool
 from accounts.services import ManagedLoginError, PendingLogin, Tokens, login_complete
-from accounts.session import SigninAttempt, pending_login_expired, pending_login_pop
+from accounts.session import (
+    SigninAttempt,
+    StoredTokens,
+    pending_login_expired,
+    pending_login_pop,
+)
 from accounts.userpool import Profile, UserPoolError
 
 _TRY_AGAIN_LATER = "The sign-in service is not answering right now. Please try again in a moment."
@@ -222,6 +227,25 @@ class UserPoolForm(forms.Form):
     def failure_code(self) -> str:
         errors = self.non_field_errors().as_data()
         return errors[0].code if errors else "invalid"
+
+
+class SignedInForm(UserPoolForm):
+    """A form about the signed-in user's own account: its call carries their access token."""
+
+    def __init__(
+        self, data: Any = None, *, tokens: StoredTokens, address: str, **kwargs: Any
+    ) -> None:
+        super().__init__(data, address=address, **kwargs)
+        self.access_token = tokens.access_token
+        self.account = tokens.username
+
+
+class PendingUsernameForm(UserPoolForm):
+    """A step of sign-up or password reset, for the username the session keeps meanwhile."""
+
+    def __init__(self, data: Any = None, *, username: str, address: str) -> None:
+        super().__init__(data, address=address)
+        self.username = username
 
 
 class SigninForm(UserPoolForm):
@@ -488,7 +512,7 @@ class SignupForm(UserPoolForm):
         return cleaned
 
 
-class ConfirmSignupForm(UserPoolForm):
+class ConfirmSignupForm(PendingUsernameForm):
     """The sign-up confirmation code, for the username kept in the session."""
 
     code = _code_field()
@@ -501,10 +525,6 @@ class ConfirmSignupForm(UserPoolForm):
         "alias_exists": "An account with this email address already exists.",
         "not_authorized": "This account cannot be confirmed. It may be confirmed already.",
     }
-
-    def __init__(self, data: Any = None, *, username: str, address: str) -> None:
-        super().__init__(data, address=address)
-        self.username = username
 
     @sensitive_variables("cleaned")
     def clean(self) -> dict[str, Any]:
@@ -521,7 +541,7 @@ class ConfirmSignupForm(UserPoolForm):
         return cleaned
 
 
-class ResendCodeForm(UserPoolForm):
+class ResendCodeForm(PendingUsernameForm):
     """Send the sign-up confirmation code again."""
 
     error_messages = {
@@ -529,10 +549,6 @@ class ResendCodeForm(UserPoolForm):
         "not_authorized": "This account is already confirmed. Please sign in.",
         "invalid_parameter": "This account is already confirmed. Please sign in.",
     }
-
-    def __init__(self, data: Any = None, *, username: str, address: str) -> None:
-        super().__init__(data, address=address)
-        self.username = username
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -556,7 +572,7 @@ class ForgotPasswordForm(UserPoolForm):
         return cleaned
 
 
-class ResetPasswordForm(UserPoolForm):
+class ResetPasswordForm(PendingUsernameForm):
     """The reset code and a new password, for the username kept in the session."""
 
     code = _code_field()
@@ -572,10 +588,6 @@ class ResetPasswordForm(UserPoolForm):
         "not_authorized": _WRONG_CODE,
         "user_not_confirmed": "Please confirm your account first.",
     }
-
-    def __init__(self, data: Any = None, *, username: str, address: str) -> None:
-        super().__init__(data, address=address)
-        self.username = username
 
     @sensitive_variables("cleaned")
     def clean(self) -> dict[str, Any]:
@@ -593,7 +605,7 @@ class ResetPasswordForm(UserPoolForm):
         return cleaned
 
 
-class ChangePasswordForm(UserPoolForm):
+class ChangePasswordForm(SignedInForm):
     """The signed-in user's current password and a new one."""
 
     old_password = forms.CharField(
@@ -611,11 +623,6 @@ class ChangePasswordForm(UserPoolForm):
         "locked_out": "Too many failed attempts. Please wait a few minutes and try again.",
     }
 
-    def __init__(self, data: Any = None, *, access_token: str, account: str, address: str) -> None:
-        super().__init__(data, address=address)
-        self.access_token = access_token
-        self.account = account
-
     @sensitive_variables("cleaned")
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -631,7 +638,7 @@ class ChangePasswordForm(UserPoolForm):
         return cleaned
 
 
-class ProfileForm(UserPoolForm):
+class ProfileForm(SignedInForm):
     """Allow-listed attributes only; a changed email address counts once its code is entered."""
 
     given_name = forms.CharField(
@@ -648,10 +655,6 @@ class ProfileForm(UserPoolForm):
         "not_authorized": "Your session has ended. Please sign in again.",
     }
 
-    def __init__(self, data: Any = None, *, access_token: str, **kwargs: Any) -> None:
-        super().__init__(data, **kwargs)
-        self.access_token = access_token
-
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if not self.errors:
@@ -666,7 +669,7 @@ class ProfileForm(UserPoolForm):
         return cleaned
 
 
-class VerifyEmailForm(UserPoolForm):
+class VerifyEmailForm(SignedInForm):
     """The code sent to a new email address."""
 
     code = _code_field()
@@ -677,11 +680,6 @@ class VerifyEmailForm(UserPoolForm):
         "expired_code": _EXPIRED_CODE,
         "not_authorized": "Your session has ended. Please sign in again.",
     }
-
-    def __init__(self, data: Any = None, *, access_token: str, account: str, address: str) -> None:
-        super().__init__(data, address=address)
-        self.access_token = access_token
-        self.account = account
 
     @sensitive_variables("cleaned")
     def clean(self) -> dict[str, Any]:
@@ -697,7 +695,7 @@ class VerifyEmailForm(UserPoolForm):
         return cleaned
 
 
-class MfaSettingsForm(UserPoolForm):
+class MfaSettingsForm(SignedInForm):
     """Which second factors are on, and which one Cognito asks for first."""
 
     LABELS = {"totp": "Authenticator app", "sms": "Text message", "email": "Email"}
@@ -717,11 +715,10 @@ class MfaSettingsForm(UserPoolForm):
     }
 
     def __init__(
-        self, data: Any = None, *, profile: Profile, access_token: str, address: str
+        self, data: Any = None, *, profile: Profile, tokens: StoredTokens, address: str
     ) -> None:
         initial = {"enabled": list(profile.mfa_enabled), "preferred": profile.mfa_preferred}
-        super().__init__(data, address=address, initial=initial)
-        self.access_token = access_token
+        super().__init__(data, tokens=tokens, address=address, initial=initial)
         self.kinds = [kind for kind in self.LABELS if kind != "sms" or "sms" in profile.mfa_enabled]
         choices = [(kind, self.LABELS[kind]) for kind in self.kinds]
         self.fields["enabled"].choices = choices
@@ -744,7 +741,7 @@ class MfaSettingsForm(UserPoolForm):
         return cleaned
 
 
-class TotpEnrolForm(UserPoolForm):
+class TotpEnrolForm(SignedInForm):
     """The first code of a new authenticator secret, which then replaces the old one."""
 
     code = _code_field("mfa-code")
@@ -754,11 +751,6 @@ class TotpEnrolForm(UserPoolForm):
         "code_mismatch": _WRONG_CODE,
         "not_authorized": "Your session has ended. Please sign in again.",
     }
-
-    def __init__(self, data: Any = None, *, access_token: str, account: str, address: str) -> None:
-        super().__init__(data, address=address)
-        self.access_token = access_token
-        self.account = account
 
     @sensitive_variables("cleaned")
     def clean(self) -> dict[str, Any]:
@@ -774,14 +766,10 @@ class TotpEnrolForm(UserPoolForm):
         return cleaned
 
 
-class SignOutEverywhereForm(UserPoolForm):
+class SignOutEverywhereForm(SignedInForm):
     """End every session of this user, on every device (GlobalSignOut)."""
 
     error_messages = {**_USERPOOL_ERRORS, "not_authorized": "Your session has already ended."}
-
-    def __init__(self, data: Any = None, *, access_token: str, address: str) -> None:
-        super().__init__(data, address=address)
-        self.access_token = access_token
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

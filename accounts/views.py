@@ -514,12 +514,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 @api_tokens_required
 def password_change(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Change the password of the signed-in user (ChangePassword)."""
-    form = ChangePasswordForm(
-        request.POST or None,
-        access_token=tokens.access_token,
-        account=tokens.username,
-        address=client_address(request),
-    )
+    form = ChangePasswordForm(request.POST or None, tokens=tokens, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         messages.success(request, "Your password is changed.")
         return redirect("accounts:profile")
@@ -536,7 +531,7 @@ def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
         return _error_page(request, _SESSION_ENDED, 401)
     form = ProfileForm(
         request.POST or None,
-        access_token=tokens.access_token,
+        tokens=tokens,
         address=client_address(request),
         initial=current.attributes,
     )
@@ -555,12 +550,7 @@ def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @api_tokens_required
 def profile_verify(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Enter the code sent to a new email address (VerifyUserAttribute)."""
-    form = VerifyEmailForm(
-        request.POST or None,
-        access_token=tokens.access_token,
-        account=tokens.username,
-        address=client_address(request),
-    )
+    form = VerifyEmailForm(request.POST or None, tokens=tokens, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         _email_sync(request, tokens)
         messages.success(request, "Your email address is verified.")
@@ -579,7 +569,7 @@ def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     form = MfaSettingsForm(
         request.POST or None,
         profile=current,
-        access_token=tokens.access_token,
+        tokens=tokens,
         address=client_address(request),
     )
     if request.method == "POST" and form.is_valid():
@@ -597,12 +587,7 @@ def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     secret = _totp_enrolment(request, tokens)
     if secret is None:
         return _error_page(request, _SESSION_ENDED, 401)
-    form = TotpEnrolForm(
-        request.POST or None,
-        access_token=tokens.access_token,
-        account=tokens.username,
-        address=client_address(request),
-    )
+    form = TotpEnrolForm(request.POST or None, tokens=tokens, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         request.session.pop(TOTP_ENROLMENT, None)
         messages.success(request, "Your authenticator app is set up. Turn it on below.")
@@ -616,9 +601,7 @@ def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @api_tokens_required
 def signout_everywhere(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Sign out on every device (GlobalSignOut), then here."""
-    form = SignOutEverywhereForm(
-        request.POST, access_token=tokens.access_token, address=client_address(request)
-    )
+    form = SignOutEverywhereForm(request.POST, tokens=tokens, address=client_address(request))
     if not form.is_valid() and form.failure_code != "not_authorized":
         return _error_page(request, form.non_field_errors()[0], form.failure_status)
     user_id = request.user.pk
