@@ -23,11 +23,12 @@ import jwt
 import pyotp
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from emulator import pages, saml
 from emulator.responses import json_response, redirect, with_query
+from emulator.serving import QuietRequestHandler, serve_in_thread, shut_down
 from emulator.tokens import SigningKey, new_opaque_token
 
 if TYPE_CHECKING:
@@ -98,13 +99,6 @@ class _Code:
     expires_at: float
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """No access log: request lines carry codes, states and SAML messages in their query strings."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 class LocalIdp:
     """A local IdP as a threaded server: `start()`, `url`, `stop()`, `clear()`."""
 
@@ -131,25 +125,18 @@ class LocalIdp:
     def start(self) -> LocalIdp:
         """Serve on a free port of `host` in a daemon thread."""
         self._server = make_server(
-            self.host, 0, self._app, threaded=True, request_handler=_QuietRequestHandler
+            self.host, 0, self._app, threaded=True, request_handler=QuietRequestHandler
         )
         self.url = f"http://{self.host}:{self._server.server_port}"
         self.configure()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"idp-{self.spec.name}", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, name=f"idp-{self.spec.name}")
         return self
 
     def configure(self) -> None:
         """Build what depends on the IdP's own URL (known once bound)."""
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        shut_down(self._server, self._thread)
         self._server = self._thread = None
 
     def clear(self) -> None:
@@ -553,6 +540,15 @@ def local_idp(spec: IdpSpec) -> LocalIdp:
     return SamlIdp(spec) if spec.type == "SAML" else OidcIdp(spec)
 
 
+# Google and the generic OIDC provider send the standard claims; the pool maps them alike.
+_OIDC_ATTRIBUTE_MAPPING = (
+    ("email", "email"),
+    ("email_verified", "email_verified"),
+    ("given_name", "given_name"),
+    ("family_name", "family_name"),
+    ("username", "sub"),
+)
+
 IDENTITY_PROVIDERS: tuple[IdpSpec, ...] = (
     IdpSpec(
         name="Google",
@@ -560,13 +556,7 @@ IDENTITY_PROVIDERS: tuple[IdpSpec, ...] = (
         display_name="Google",
         client_id="local-social-client.apps.example",
         client_secret="local-social-client-secret-0123456789",
-        attribute_mapping=(
-            ("email", "email"),
-            ("email_verified", "email_verified"),
-            ("given_name", "given_name"),
-            ("family_name", "family_name"),
-            ("username", "sub"),
-        ),
+        attribute_mapping=_OIDC_ATTRIBUTE_MAPPING,
         users=(
             IdpUser(
                 username="gina@gmail.example",
@@ -585,13 +575,7 @@ IDENTITY_PROVIDERS: tuple[IdpSpec, ...] = (
         identifiers=("oidc.example.com",),
         client_id="cognito-demo-pool",
         client_secret="example-oidc-client-secret-0123456789",
-        attribute_mapping=(
-            ("email", "email"),
-            ("email_verified", "email_verified"),
-            ("given_name", "given_name"),
-            ("family_name", "family_name"),
-            ("username", "sub"),
-        ),
+        attribute_mapping=_OIDC_ATTRIBUTE_MAPPING,
         users=(
             IdpUser(
                 username="olivia@oidc.example.com",

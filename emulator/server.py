@@ -5,21 +5,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from emulator import seed, world
 from emulator.app import create_app
 from emulator.idps import IDENTITY_PROVIDERS
 from emulator.inbox import Inbox
+from emulator.serving import QuietRequestHandler, serve_in_thread, shut_down
 from emulator.state import EmulatorState
 from emulator.tokens import install_moto_signing, process_keys, uninstall_moto_signing
-
-
-class _QuietRequestHandler(WSGIRequestHandler):
-    """No access log: request lines carry codes, states and tokens in their query strings."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 class Emulator:
@@ -49,7 +43,7 @@ class Emulator:
             raise RuntimeError("An Emulator is already running in this process.")
         from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-        class RequestHandler(_QuietRequestHandler, MotoRequestHandler):
+        class RequestHandler(QuietRequestHandler, MotoRequestHandler):
             pass
 
         self._server = make_server(
@@ -64,20 +58,13 @@ class Emulator:
         install_moto_signing(self.state.tokens)
         self.state.federation.start()  # the local IdPs, each on a port of its own
         world.reset(self.state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="cognito-emulator", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, name="cognito-emulator")
         Emulator._running = self
         return self
 
     def stop(self) -> None:
         """Stop serving and give moto its own token signing back."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        shut_down(self._server, self._thread)
         self._server = self._thread = None
         uninstall_moto_signing()
         self.state.federation.stop()
