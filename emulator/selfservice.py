@@ -349,10 +349,7 @@ def _verify_before_update(state: EmulatorState) -> list[str]:
 def associate_software_token(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AssociateSoftwareToken: a new secret for this user alone, by AccessToken or Session."""
     secret = pyotp.random_base32()
-    session_token = text(params, "Session", required=False)
-    access_token = text(params, "AccessToken", required=False)
-    if bool(session_token) == bool(access_token):
-        raise InvalidParameter("Exactly one of AccessToken and Session is required.")
+    session_token, access_token = _session_or_access_token(params)
     if session_token:
         session = challenges.session_for_setup(state, session_token)
         new_session = challenges.replace_session(
@@ -368,10 +365,7 @@ def associate_software_token(state: EmulatorState, params: dict[str, Any]) -> di
 def verify_software_token(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """VerifySoftwareToken: a code of the associated secret makes it the user's."""
     code = text(params, "UserCode")
-    session_token = text(params, "Session", required=False)
-    access_token = text(params, "AccessToken", required=False)
-    if bool(session_token) == bool(access_token):
-        raise InvalidParameter("Exactly one of AccessToken and Session is required.")
+    session_token, access_token = _session_or_access_token(params)
     if session_token:
         session = challenges.session_for_setup(state, session_token)
         user = find_user(state, session.username)
@@ -400,6 +394,15 @@ def verify_software_token(state: EmulatorState, params: dict[str, Any]) -> dict[
     return {"Status": "SUCCESS", "Session": new_session}
 
 
+def _session_or_access_token(params: dict[str, Any]) -> tuple[str, str]:
+    """The sign-in Session or the AccessToken of a TOTP setup: exactly one of them is given."""
+    session_token = text(params, "Session", required=False)
+    access_token = text(params, "AccessToken", required=False)
+    if bool(session_token) == bool(access_token):
+        raise InvalidParameter("Exactly one of AccessToken and Session is required.")
+    return session_token, access_token
+
+
 def _totp_step(secret: str, code: str) -> int | None:
     code = code.strip()
     if len(code) != 6 or not code.isdigit():
@@ -421,11 +424,7 @@ def set_user_mfa_preference(state: EmulatorState, params: dict[str, Any]) -> dic
 
 def admin_set_user_mfa_preference(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminSetUserMFAPreference, with email MFA."""
-    if text(params, "UserPoolId") != state.pool.id:
-        raise ResourceNotFound("User pool does not exist.")
-    user = find_user(state, text(params, "Username"))
-    if user is None:
-        raise UserNotFound("User does not exist.")
+    user = _admin_user(state, params)
     _set_mfa_preference(state, user, params)
     return {}
 
@@ -512,10 +511,16 @@ def global_sign_out(state: EmulatorState, params: dict[str, Any]) -> dict[str, A
 
 def admin_user_global_sign_out(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminUserGlobalSignOut."""
+    user = _admin_user(state, params)
+    sign_out_everywhere(state, user.username)
+    return {}
+
+
+def _admin_user(state: EmulatorState, params: dict[str, Any]) -> CognitoIdpUser:
+    """The user an admin operation names by UserPoolId and Username."""
     if text(params, "UserPoolId") != state.pool.id:
         raise ResourceNotFound("User pool does not exist.")
     user = find_user(state, text(params, "Username"))
     if user is None:
         raise UserNotFound("User does not exist.")
-    sign_out_everywhere(state, user.username)
-    return {}
+    return user
