@@ -459,15 +459,21 @@ def test_a_replayed_step_after_success_restarts_the_sign_in(emulator: Any, clien
     assert TOKENS not in client.session
 
 
-def test_an_expired_attempt_restarts_the_sign_in(emulator: Any, client: Client) -> None:
-    api_signin(client, "alice")
+def age_attempt(client: Client, seconds: float) -> None:
+    """Move the start of this client's sign-in step `seconds` into the past."""
 
     def age(session: Any) -> None:
         attempt = session[SIGNIN_ATTEMPT]
-        attempt["step_started_at"] -= settings.COGNITO_AUTH_SESSION_SECONDS + 1
+        attempt["step_started_at"] -= seconds
         session[SIGNIN_ATTEMPT] = attempt
 
     edit_session(client, age)
+
+
+def test_an_expired_attempt_restarts_the_sign_in(emulator: Any, client: Client) -> None:
+    api_signin(client, "alice")
+    age_attempt(client, settings.COGNITO_AUTH_SESSION_SECONDS + 1)
+
     response = client.get("/accounts/signin/mfa/")
 
     assert response["Location"] == "/accounts/signin/"
@@ -477,13 +483,7 @@ def test_an_expired_attempt_restarts_the_sign_in(emulator: Any, client: Client) 
 
 def test_a_fresh_attempt_just_inside_its_time_still_works(emulator: Any, client: Client) -> None:
     api_signin(client, "alice")
-
-    def age(session: Any) -> None:
-        attempt = session[SIGNIN_ATTEMPT]
-        attempt["step_started_at"] -= settings.COGNITO_AUTH_SESSION_SECONDS - 30
-        session[SIGNIN_ATTEMPT] = attempt
-
-    edit_session(client, age)
+    age_attempt(client, settings.COGNITO_AUTH_SESSION_SECONDS - 30)
 
     assert client.get("/accounts/signin/mfa/").status_code == 200
 
