@@ -91,6 +91,13 @@ def respond(idp: Any, step: dict, name: str, username: str, **answers: str) -> d
     )
 
 
+def legacy_existence_errors(idp: Any) -> None:
+    """Turn the demo client's PreventUserExistenceErrors off: unknown users are named as such."""
+    idp.update_user_pool_client(
+        UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID, PreventUserExistenceErrors="LEGACY"
+    )
+
+
 def inbox(emulator: Emulator, to: str | None = None) -> list[dict]:
     """The inbox as the JSON endpoint lists it, optionally only messages to one address."""
     messages = requests.get(f"{emulator.url}/inbox.json", timeout=5).json()

@@ -8,7 +8,13 @@ import pytest
 
 from emulator import seed
 
-from .api_flows import error_of, initiate_password, secret_hash, srp_client
+from .api_flows import (
+    error_of,
+    initiate_password,
+    legacy_existence_errors,
+    secret_hash,
+    srp_client,
+)
 
 INCORRECT = {"Code": "NotAuthorizedException", "Message": "Incorrect username or password."}
 EXCEEDED = {"Code": "NotAuthorizedException", "Message": "Password attempts exceeded"}
@@ -66,35 +72,15 @@ def test_a_lock_is_per_user(idp) -> None:
 
 def test_unknown_users_get_the_wrong_password_answer(idp) -> None:
     """moto gap: moto answers UserNotFoundException whatever PreventUserExistenceErrors says."""
-    error = error_of(
-        idp.initiate_auth,
-        ClientId=seed.CLIENT_ID,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": "nobody",
-            "PASSWORD": "Any-Passw0rd!",
-            "SECRET_HASH": secret_hash("nobody"),
-        },
-    )
+    error = error_of(initiate_password, idp, "nobody", "Any-Passw0rd!")
 
     assert error == INCORRECT
 
 
 def test_legacy_clients_say_the_user_does_not_exist(idp) -> None:
-    idp.update_user_pool_client(
-        UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID, PreventUserExistenceErrors="LEGACY"
-    )
+    legacy_existence_errors(idp)
 
-    error = error_of(
-        idp.initiate_auth,
-        ClientId=seed.CLIENT_ID,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": "nobody",
-            "PASSWORD": "Any-Passw0rd!",
-            "SECRET_HASH": secret_hash("nobody"),
-        },
-    )
+    error = error_of(initiate_password, idp, "nobody", "Any-Passw0rd!")
 
     assert error == {"Code": "UserNotFoundException", "Message": "User does not exist."}
 
@@ -147,9 +133,7 @@ def test_a_user_whose_password_was_reset_by_an_admin_must_reset_it(idp) -> None:
     idp.admin_reset_user_password(UserPoolId=seed.USER_POOL_ID, Username="bob")
 
     hidden = error_of(initiate_password, idp, "bob")
-    idp.update_user_pool_client(
-        UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID, PreventUserExistenceErrors="LEGACY"
-    )
+    legacy_existence_errors(idp)
     revealed = error_of(initiate_password, idp, "bob")
 
     assert hidden == INCORRECT

@@ -16,6 +16,7 @@ from .api_flows import (
     initiate_password,
     initiate_srp,
     last_code,
+    legacy_existence_errors,
     secret_hash,
     srp_client,
 )
@@ -98,9 +99,7 @@ def test_srp_for_an_unknown_user_is_simulated_and_then_refused(idp) -> None:
 
 
 def test_srp_for_an_unknown_user_without_existence_protection_says_so(idp) -> None:
-    idp.update_user_pool_client(
-        UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID, PreventUserExistenceErrors="LEGACY"
-    )
+    legacy_existence_errors(idp)
     aws = srp_client(idp, "bob")
     aws.username = "nobody"
     params = {**aws.get_auth_params(), "SECRET_HASH": secret_hash("nobody")}
