@@ -27,6 +27,11 @@ _PENDING = re.compile(r'name="pending" value="([^"]+)"')
 _ERROR = re.compile(r'data-testid="error">([^<]*)<')
 
 
+def wrong_code(code: str) -> str:
+    """Another six-digit code: never the right one."""
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
 @dataclass(frozen=True)
 class Pkce:
     verifier: str

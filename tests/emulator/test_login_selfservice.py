@@ -8,7 +8,7 @@ import requests
 
 from emulator.server import Emulator
 
-from .flows import Browser, exchange, page_error, query_of, verify
+from .flows import Browser, exchange, page_error, query_of, verify, wrong_code
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 SIGNUP_LINK = re.compile(r'href="(/signup\?[^"]+)" data-testid="signup-link"')
@@ -70,7 +70,7 @@ def test_sign_up_confirm_with_the_inbox_code_and_land_signed_in(emulator: Emulat
     code = inbox_code(emulator, "nina@example.com")
     wrong = browser.post(
         f"/confirmUser?{query}",
-        data={"username": "nina", "code": f"{(int(code) + 1) % 10**6:06d}", "_csrf": csrf_of(page)},
+        data={"username": "nina", "code": wrong_code(code), "_csrf": csrf_of(page)},
     )
     done = browser.post(
         f"/confirmUser?{query}",
@@ -147,7 +147,7 @@ def test_forgot_password_then_sign_in_with_the_new_password(emulator: Emulator) 
         f"/confirmForgotPassword?{query}",
         data={
             "username": "bob",
-            "code": f"{(int(code) + 1) % 10**6:06d}",
+            "code": wrong_code(code),
             "password": "Bob-N3w-Passw0rd!",
             "_csrf": csrf_of(page),
         },

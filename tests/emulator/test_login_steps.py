@@ -8,7 +8,7 @@ import requests
 
 from emulator.server import Emulator
 
-from .flows import Browser, exchange, page_error, query_of, verify
+from .flows import Browser, exchange, page_error, query_of, verify, wrong_code
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 PENDING = re.compile(r'name="pending" value="([^"]+)"')
@@ -28,17 +28,13 @@ def post_step(browser: Browser, page: requests.Response, path: str, **fields: st
     return browser.post(path, data=data)
 
 
-def other(code: str) -> str:
-    return f"{(int(code) + 1) % 10**6:06d}"
-
-
 def test_sms_user_enters_the_code_sent_to_the_phone(emulator: Emulator) -> None:
     """moto gap: moto has no managed login, and never sends or checks SMS codes."""
     browser = Browser(emulator)
     step = browser.submit_password("dave")
     code = inbox_code(emulator, "+15555550104")
 
-    wrong = post_step(browser, step, "/mfa", code=other(code))
+    wrong = post_step(browser, step, "/mfa", code=wrong_code(code))
     done = post_step(browser, wrong, "/mfa", code=code)
 
     assert 'data-testid="mfa-code"' in step.text and "your phone" in step.text

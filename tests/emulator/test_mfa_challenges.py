@@ -21,6 +21,7 @@ from .api_flows import (
     respond,
     secret_hash,
 )
+from .flows import wrong_code
 
 CODE_MISMATCH = {
     "Code": "CodeMismatchException",
@@ -61,7 +62,7 @@ def test_totp_challenge_refuses_another_users_code(idp) -> None:
 
 def test_a_wrong_totp_code_may_be_retried_with_the_same_session(idp) -> None:
     step = initiate_password(idp, "alice")
-    wrong = f"{(int(totp('alice')) + 1) % 10**6:06d}"
+    wrong = wrong_code(totp("alice"))
 
     error = error_of(
         respond, idp, step, "SOFTWARE_TOKEN_MFA", "alice", SOFTWARE_TOKEN_MFA_CODE=wrong
@@ -148,7 +149,7 @@ def test_sms_mfa_sends_a_code_to_the_phone_and_checks_it(emulator: Emulator, idp
 def test_sms_mfa_refuses_a_wrong_code(emulator: Emulator, idp) -> None:
     step = initiate_password(idp, "dave")
     code = last_code(emulator, "+15555550104")
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = wrong_code(code)
 
     assert error_of(respond, idp, step, "SMS_MFA", "dave", SMS_MFA_CODE=wrong) == CODE_MISMATCH
 
@@ -188,7 +189,7 @@ def test_email_otp_sends_a_code_to_the_email_and_checks_it(emulator: Emulator, i
     """moto gap: moto has no EMAIL_OTP challenge."""
     step = initiate_srp(idp, "erin")
     code = last_code(emulator, "erin@example.com")
-    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    wrong = wrong_code(code)
 
     error = error_of(respond, idp, step, "EMAIL_OTP", "erin", EMAIL_OTP_CODE=wrong)
     result = respond(idp, step, "EMAIL_OTP", "erin", EMAIL_OTP_CODE=code)
@@ -269,7 +270,7 @@ def test_mfa_setup_refuses_a_wrong_code_and_an_unverified_answer(idp) -> None:
     _require_mfa(idp)
     step = initiate_password(idp, "bob")
     associated = idp.associate_software_token(Session=step["Session"])
-    wrong = f"{(int(pyotp.TOTP(associated['SecretCode']).now()) + 1) % 10**6:06d}"
+    wrong = wrong_code(pyotp.TOTP(associated["SecretCode"]).now())
 
     mismatch = error_of(idp.verify_software_token, Session=associated["Session"], UserCode=wrong)
     unverified = error_of(respond, idp, associated, "MFA_SETUP", "bob")
@@ -287,7 +288,7 @@ def test_associate_software_token_by_access_token_gives_a_secret_of_ones_own(idp
 
     first = idp.associate_software_token(AccessToken=bob)["SecretCode"]
     second = idp.associate_software_token(AccessToken=bob)["SecretCode"]
-    wrong = f"{(int(pyotp.TOTP(second).now()) + 1) % 10**6:06d}"
+    wrong = wrong_code(pyotp.TOTP(second).now())
     refused = error_of(idp.verify_software_token, AccessToken=bob, UserCode=wrong)
     stale = error_of(idp.verify_software_token, AccessToken=bob, UserCode=pyotp.TOTP(first).now())
     verified = idp.verify_software_token(AccessToken=bob, UserCode=pyotp.TOTP(second).now())

@@ -14,9 +14,11 @@ from .api_flows import (
     inbox,
     initiate_password,
     last_code,
+    legacy_existence_errors,
+    respond,
     secret_hash,
 )
-from .flows import token_request
+from .flows import token_request, wrong_code
 
 NEW_USER = "nina"
 NEW_EMAIL = "nina@example.com"
@@ -29,16 +31,6 @@ CODE_EXPIRED = {
     "Code": "ExpiredCodeException",
     "Message": "Invalid code provided, please request a code again.",
 }
-
-
-def other(code: str) -> str:
-    return f"{(int(code) + 1) % 10**6:06d}"
-
-
-def legacy_existence_errors(idp) -> None:
-    idp.update_user_pool_client(
-        UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID, PreventUserExistenceErrors="LEGACY"
-    )
 
 
 def sign_up(idp, username: str = NEW_USER, password: str = NEW_PASSWORD) -> dict:
@@ -68,7 +60,7 @@ def test_sign_up_sends_a_code_that_confirms_the_user(emulator: Emulator, idp) ->
     signed_up = sign_up(idp)
     code = last_code(emulator, NEW_EMAIL)
 
-    mismatch = error_of(confirm, idp, other(code))
+    mismatch = error_of(confirm, idp, wrong_code(code))
     unconfirmed = error_of(initiate_password, idp, NEW_USER, NEW_PASSWORD)
     confirm(idp, code)
     tokens = initiate_password(idp, NEW_USER, NEW_PASSWORD)["AuthenticationResult"]
@@ -196,7 +188,7 @@ def test_forgot_password_code_from_the_inbox_sets_a_new_password(emulator: Emula
     sent = forgot(idp)
     code = last_code(emulator, "bob@example.com")
 
-    mismatch = error_of(confirm_forgot, idp, other(code), "Bob-N3w-Passw0rd!")
+    mismatch = error_of(confirm_forgot, idp, wrong_code(code), "Bob-N3w-Passw0rd!")
     weak = error_of(confirm_forgot, idp, code, "bob-new-password")
     confirm_forgot(idp, code, "Bob-N3w-Passw0rd!")
 
@@ -280,7 +272,10 @@ def test_a_new_email_counts_only_once_verified(emulator: Emulator, idp) -> None:
     before = attributes_of(idp, access_token)
     code = last_code(emulator, "robert@example.com")
     mismatch = error_of(
-        idp.verify_user_attribute, AccessToken=access_token, AttributeName="email", Code=other(code)
+        idp.verify_user_attribute,
+        AccessToken=access_token,
+        AttributeName="email",
+        Code=wrong_code(code),
     )
     idp.verify_user_attribute(AccessToken=access_token, AttributeName="email", Code=code)
     after = attributes_of(idp, access_token)
@@ -313,16 +308,8 @@ def test_without_keep_original_the_email_changes_unverified(emulator: Emulator, 
 def test_attribute_verification_code_for_the_phone(emulator: Emulator, idp) -> None:
     """moto gap: moto's GetUserAttributeVerificationCode sends nothing and any code verifies."""
     step = initiate_password(idp, "dave")
-    tokens = idp.respond_to_auth_challenge(
-        ClientId=seed.CLIENT_ID,
-        ChallengeName="SMS_MFA",
-        Session=step["Session"],
-        ChallengeResponses={
-            "USERNAME": "dave",
-            "SMS_MFA_CODE": last_code(emulator, "+15555550104"),
-            "SECRET_HASH": secret_hash("dave"),
-        },
-    )["AuthenticationResult"]
+    code = last_code(emulator, "+15555550104")
+    tokens = respond(idp, step, "SMS_MFA", "dave", SMS_MFA_CODE=code)["AuthenticationResult"]
 
     sent = idp.get_user_attribute_verification_code(
         AccessToken=tokens["AccessToken"], AttributeName="phone_number"
@@ -332,7 +319,7 @@ def test_attribute_verification_code_for_the_phone(emulator: Emulator, idp) -> N
         idp.verify_user_attribute,
         AccessToken=tokens["AccessToken"],
         AttributeName="phone_number",
-        Code=other(code),
+        Code=wrong_code(code),
     )
     idp.verify_user_attribute(
         AccessToken=tokens["AccessToken"], AttributeName="phone_number", Code=code
