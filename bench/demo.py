@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,34 +21,13 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from tests.demo_process import descendants, free_port  # noqa: E402
+
 TARGET_READY_S = 10.0
 TARGET_RSS_MB = 400.0
 TIMEOUT_S = 60.0
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and every process below it, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry.name))
-    tree, todo = [pid], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            tree.append(child)
-            todo.append(child)
-    return tree
 
 
 def rss_mb(pid: int) -> float:
@@ -85,7 +63,7 @@ def one_run(workdir: Path) -> tuple[float, float, int, float]:
             time.sleep(0.02)
         ready = time.perf_counter() - start
         time.sleep(0.5)  # let the site's first requests settle before reading memory
-        tree = process_tree(demo.pid)
+        tree = [demo.pid, *descendants(demo.pid)]
         memory = sum(rss_mb(pid) for pid in tree)
         stop_start = time.perf_counter()
         demo.send_signal(signal.SIGTERM)

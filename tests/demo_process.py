@@ -16,6 +16,23 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 60.0
+# The manifest's keys, as the test-target contract (DESIGN.md, README) names them.
+MANIFEST_KEYS = (
+    "app_url",
+    "region",
+    "user_pool_id",
+    "client_id",
+    "client_secret",
+    "issuer",
+    "managed_login_url",
+    "aws_endpoint_url",
+    "identity_pool_id",
+    "bucket",
+    "inbox_url",
+    "reset_url",
+    "users",
+    "identity_providers",
+)
 
 
 @dataclass
