@@ -91,6 +91,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Every signed-in request reads its session and user from the database: a worker keeps its
+# connection between requests (checked before reuse) instead of opening and closing one per
+# request. `?conn_max_age=0` in DATABASE_URL turns this off.
+DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en-us"

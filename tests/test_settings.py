@@ -51,7 +51,8 @@ except ImproperlyConfigured as error:
     sys.exit(0)
 db = s.DATABASES["default"]
 print(json.dumps({"issuer": s.COGNITO_ISSUER, "domain": s.COGNITO_DOMAIN,
-                  "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST", "")}))
+                  "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST", ""),
+                  "conn_max_age": db["CONN_MAX_AGE"], "health_checks": db["CONN_HEALTH_CHECKS"]}))
 """
 
 
@@ -137,6 +138,21 @@ def test_database_url_is_honoured(tmp_path: Path) -> None:
     assert loaded["engine"] == "django.db.backends.postgresql"
     assert loaded["name"] == "cognito_app"
     assert loaded["host"] == "db.example.com"
+
+
+def test_database_connections_outlive_a_request(tmp_path: Path) -> None:
+    loaded = load_settings(PRODUCTION, tmp_path)
+
+    assert loaded["conn_max_age"] == 60
+    assert loaded["health_checks"] is True
+
+
+def test_database_url_can_close_connections_after_each_request(tmp_path: Path) -> None:
+    url = "postgres://app:pw@db.example.com:5432/cognito_app?conn_max_age=0"
+
+    loaded = load_settings({**PRODUCTION, "DATABASE_URL": url}, tmp_path)
+
+    assert loaded["conn_max_age"] == 0
 
 
 def test_deploy_check_is_clean_in_production(tmp_path: Path) -> None:
