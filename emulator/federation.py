@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl
 import jwt
 import requests
 from moto.cognitoidp.models import CognitoIdpUser
-from saml2 import BINDING_HTTP_POST
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
@@ -178,7 +177,7 @@ def saml2_idpresponse(state: EmulatorState, request: Request) -> Response:
     try:
         response = _sp_client(state, provider).parse_authn_request_response(
             request.form.get("SAMLResponse", ""),
-            BINDING_HTTP_POST,
+            saml.BINDING_HTTP_POST,
             outstanding={pending.saml_request_id: request.form.get("RelayState", "")},
         )
     except Exception as error:

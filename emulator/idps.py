@@ -429,7 +429,7 @@ class SamlIdp(LocalIdp):
 
     def __init__(self, spec: IdpSpec, host: str = "localhost") -> None:
         super().__init__(spec, host)
-        self.server: Any = None
+        self._saml_server: Any = None
         self._metadata_xml = ""
         self.service_providers: list[tuple[str, str]] = []  # (entity ID, ACS URL)
 
@@ -444,20 +444,36 @@ class SamlIdp(LocalIdp):
     def entity_id(self) -> str:
         return f"{self.url}/metadata"
 
+    @property
+    def certificate(self) -> saml.Certificate:
+        return saml.certificate(f"{self.spec.name} local SAML IdP")
+
     def trust(self, *, entity_id: str, acs_url: str) -> None:
         """Know a service provider (a user pool), as an admin registers it at the IdP."""
-        if (entity_id, acs_url) in self.service_providers:
-            return
-        self.service_providers.append((entity_id, acs_url))
-        self.server = saml.idp_server(
-            entity_id=self.entity_id,
-            sso_url=f"{self.url}/sso",
-            cert=saml.certificate(f"{self.spec.name} local SAML IdP"),
-            sp_metadata_xml=[
-                saml.sp_metadata(entity_id=sp, acs_url=acs) for sp, acs in self.service_providers
-            ],
-        )
-        self._metadata_xml = saml.idp_metadata(self.server)
+        with self._lock:
+            if (entity_id, acs_url) in self.service_providers:
+                return
+            self.service_providers.append((entity_id, acs_url))
+            self._saml_server = None  # rebuilt, knowing this provider too, when next used
+            self._metadata_xml = saml.idp_metadata(
+                entity_id=self.entity_id, sso_url=f"{self.url}/sso", cert=self.certificate
+            )
+
+    @property
+    def server(self) -> Any:
+        """The pysaml2 IdP, built by the first SAML request rather than at start (seconds)."""
+        with self._lock:
+            if self._saml_server is None:
+                self._saml_server = saml.idp_server(
+                    entity_id=self.entity_id,
+                    sso_url=f"{self.url}/sso",
+                    cert=self.certificate,
+                    sp_metadata_xml=[
+                        saml.sp_metadata(entity_id=sp, acs_url=acs)
+                        for sp, acs in self.service_providers
+                    ],
+                )
+            return self._saml_server
 
     def metadata_xml(self) -> str:
         return self._metadata_xml
@@ -467,11 +483,9 @@ class SamlIdp(LocalIdp):
 
     def sso(self, request: Request) -> Response:
         """An AuthnRequest from a known service provider, with its RelayState."""
-        from saml2 import BINDING_HTTP_REDIRECT
-
         try:
             parsed = self.server.parse_authn_request(
-                request.args.get("SAMLRequest", ""), BINDING_HTTP_REDIRECT
+                request.args.get("SAMLRequest", ""), saml.BINDING_HTTP_REDIRECT
             )
             message = parsed.message
             entity_id = message.issuer.text

@@ -3,6 +3,10 @@
 The local SAML IdP signs its responses and assertions with a self-signed certificate made at
 start; the user pool (the service provider, entity ID `urn:amazon:cognito:sp:<pool id>`) trusts
 exactly the certificate in the IdP metadata that CreateIdentityProvider was given, as Cognito does.
+
+pysaml2 is imported by the functions that use it, not here: importing it loads its XML schemas,
+about a second, which an emulator start that serves no SAML sign-in should not pay. The metadata
+the pool is given at start is therefore written here, exactly as pysaml2 writes it.
 """
 
 from __future__ import annotations
@@ -14,24 +18,24 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.client import Saml2Client
-from saml2.config import IdPConfig, SPConfig
-from saml2.metadata import create_metadata_string
-from saml2.saml import NameID
-from saml2.samlp import STATUS_AUTHN_FAILED
-from saml2.server import Server
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+if TYPE_CHECKING:
+    from saml2.client import Saml2Client
+    from saml2.server import Server
 
 # pysaml2 logs whole SAML messages and xmlsec1's output; assertions must never reach a log.
 logging.getLogger("saml2").setLevel(logging.CRITICAL)
 
+# pysaml2's names for the bindings (saml2.BINDING_HTTP_POST, saml2.BINDING_HTTP_REDIRECT).
+BINDING_HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 AUTHN_PASSWORD_PROTECTED = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 ATTRIBUTE_NAME_FORMAT = "urn:oasis:names:tc:SAML:2.0:attrname-format:basic"
@@ -47,6 +51,11 @@ class Certificate:
     @property
     def pem(self) -> str:
         return Path(self.cert_file).read_text()
+
+    @property
+    def base64(self) -> str:
+        """The certificate as metadata carries it: the PEM body on one line."""
+        return "".join(line for line in self.pem.splitlines() if not line.startswith("-----"))
 
 
 @functools.cache
@@ -99,6 +108,9 @@ def idp_server(
     *, entity_id: str, sso_url: str, cert: Certificate, sp_metadata_xml: list[str]
 ) -> Server:
     """A pysaml2 IdP that signs with `cert` and answers the service providers given."""
+    from saml2.config import IdPConfig
+    from saml2.server import Server
+
     config = IdPConfig()
     config.load(
         {
@@ -127,14 +139,30 @@ def idp_server(
     return Server(config=config)
 
 
-def idp_metadata(server: Server) -> str:
-    """The IdP's metadata XML: what an admin uploads as `MetadataFile`."""
-    xml = create_metadata_string(None, config=server.config, valid=None, sign=False)
-    return xml.decode() if isinstance(xml, bytes) else xml
+def idp_metadata(*, entity_id: str, sso_url: str, cert: Certificate) -> str:
+    """The IdP's metadata XML, what an admin uploads as `MetadataFile`: pysaml2's, byte for byte."""
+    return (
+        '<ns0:EntityDescriptor xmlns:ns0="urn:oasis:names:tc:SAML:2.0:metadata"'
+        f' xmlns:ns1="http://www.w3.org/2000/09/xmldsig#" entityID="{_attribute(entity_id)}">'
+        '<ns0:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"'
+        ' WantAuthnRequestsSigned="false"><ns0:KeyDescriptor use="signing"><ns1:KeyInfo>'
+        f"<ns1:X509Data><ns1:X509Certificate>{cert.base64}</ns1:X509Certificate></ns1:X509Data>"
+        f"</ns1:KeyInfo></ns0:KeyDescriptor><ns0:NameIDFormat>{NAMEID_EMAIL}</ns0:NameIDFormat>"
+        f'<ns0:SingleSignOnService Binding="{BINDING_HTTP_REDIRECT}"'
+        f' Location="{_attribute(sso_url)}" /></ns0:IDPSSODescriptor></ns0:EntityDescriptor>'
+    )
+
+
+def _attribute(value: str) -> str:
+    """An attribute value escaped as ElementTree (and so pysaml2) escapes it."""
+    return escape(value, {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#09;"})
 
 
 def sp_client(*, entity_id: str, acs_url: str, idp_metadata_xml: str) -> Saml2Client:
     """The user pool's side for one SAML provider: trusts that provider's metadata only."""
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+
     config = SPConfig()
     config.load(
         {
@@ -168,6 +196,9 @@ def signed_response(
     attributes: dict[str, str],
 ) -> str:
     """A Response whose Response and Assertion are both signed (RSA-SHA256), base64 for a form."""
+    from saml2.saml import NameID
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
     response = server.create_authn_response(
         {name: [value] for name, value in attributes.items()},
         in_response_to=in_response_to,
@@ -185,6 +216,9 @@ def signed_response(
 
 def error_response(server: Server, *, in_response_to: str, destination: str, message: str) -> str:
     """A signed Response with status AuthnFailed: the user cancelled or was refused."""
+    from saml2.samlp import STATUS_AUTHN_FAILED
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
     response = server.create_error_response(
         in_response_to,
         destination,

@@ -7,6 +7,9 @@ None of this exists in plain moto: it has no IdPs to sign in at, no `/oauth2/idp
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -376,6 +379,38 @@ def test_the_saml_idp_publishes_its_signing_certificate(emulator: Emulator) -> N
 
     assert page.status_code == 200
     assert "X509Certificate" in page.text
+
+
+def test_the_saml_metadata_is_the_one_pysaml2_writes(emulator: Emulator) -> None:
+    import saml2
+    from saml2.metadata import create_metadata_string
+
+    idp = saml_idp(emulator)
+    written = create_metadata_string(None, config=idp.server.config, valid=None, sign=False)
+
+    assert idp.metadata_xml() == written.decode()
+    assert (saml.BINDING_HTTP_POST, saml.BINDING_HTTP_REDIRECT) == (
+        saml2.BINDING_HTTP_POST,
+        saml2.BINDING_HTTP_REDIRECT,
+    )
+
+
+def test_the_emulator_starts_without_importing_pysaml2() -> None:
+    started = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from emulator.server import Emulator; e = Emulator().start(); "
+            "print('saml2' in sys.modules); e.stop()",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert started.stdout.split() == ["False"]
 
 
 def test_manifest_lists_each_idp_with_users_and_domains(emulator: Emulator) -> None:
