@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import backends
 from accounts.forms import (
     CallbackForm,
     ChallengeForm,
@@ -307,7 +308,7 @@ def signin_custom(request: HttpRequest, attempt: SigninAttempt) -> HttpResponse:
 def sign_user_in(request: HttpRequest, tokens: Tokens, *, flow: str) -> User:
     """Sign the site user in the same way for every flow: verified claims, a new session key."""
     user = user_sync(claims=tokens.claims)
-    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new key
+    auth_login(request, user, backend=backends.PATH)  # a new session key
     session_start(request.session, tokens, flow=flow)
     logger.info("event=signin flow=%s user_id=%s sub=%s", flow, user.pk, user.cognito_sub)
     return user

@@ -2,12 +2,16 @@
 
 Run: .venv/bin/python bench/protected.py [--rounds 300]
 
-Starts the emulator and the site (Django's WSGI app behind a threaded server on 127.0.0.1, a
-file database) in this process, signs bob in through managed login over HTTP, warms the page
-once (credentials in the session, S3 client built), then alternates, round after round, one GET
-of /protected/ and one bare ListObjectsV2 of the same prefix with the same cached client, so both
-see the same machine. Prints the medians, their ratio (target: the page adds under 30%), and what
-one page view sent to AWS and built, counted through botocore's own events on the shared session.
+The emulator runs in a process of its own, as AWS is a separate party to a deployed site. The site
+runs in this process: Django's WSGI app behind a threaded server on 127.0.0.1, with a file database
+and a shared cache (`CACHE_URL=filecache://`, so sessions and the signed-in user are read through
+the cache, as in a deployment with Redis). bob signs in through managed login over HTTP and the
+page is warmed once (credentials in the session, S3 client built). Then, round after round, it
+alternates: one GET /protected/ through the WSGI app reading through the cache, one reading the
+database only (as a site without CACHE_URL does), one over HTTP, and one bare ListObjectsV2 of the
+same prefix with the same cached client, so all see the same machine. Prints the medians, each
+page's ratio to the bare call (target: the page adds under 30%), and what one page view sent to
+AWS and built, counted through botocore's own events on the shared session.
 Prints only; never asserts.
 """
 
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
+import multiprocessing
 import os
 import socket
 import statistics
@@ -22,16 +28,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
-from werkzeug.test import Client as WerkzeugClient
+from werkzeug.test import EnvironBuilder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emulator import seed
-from emulator.server import Emulator
 
 TARGET = 1.30
 
@@ -49,7 +55,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def configure(emulator: Emulator, app_url: str, database: Path) -> None:
+def emulator_serve(app_url: str, answers: multiprocessing.Queue) -> None:
+    """The child process: the emulator, with the site's callback registered, until killed."""
+    from emulator.server import Emulator
+
+    emulator = Emulator().start()
+    emulator.add_app_url(app_url)
+    answers.put((emulator.url, emulator.issuer))
+    threading.Event().wait()
+
+
+def configure(emulator_url: str, issuer: str, app_url: str, workdir: Path) -> None:
     """The site's environment, as `manage.py demo` sets it, before Django reads its settings."""
     os.environ.update(
         {
@@ -57,17 +73,18 @@ def configure(emulator: Emulator, app_url: str, database: Path) -> None:
             "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "DJANGO_DEBUG": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "CACHE_URL": f"filecache://{workdir / 'cache'}",
             "APP_URL": app_url,
             "AWS_REGION": seed.REGION,
-            "AWS_ENDPOINT_URL": emulator.url,
+            "AWS_ENDPOINT_URL": emulator_url,
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
             "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
             "COGNITO_CLIENT_ID": seed.CLIENT_ID,
             "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
-            "COGNITO_ISSUER": emulator.issuer,
-            "COGNITO_DOMAIN": emulator.url,
+            "COGNITO_ISSUER": issuer,
+            "COGNITO_DOMAIN": emulator_url,
             "COGNITO_IDENTITY_POOL_ID": seed.IDENTITY_POOL_ID,
             "PROTECTED_BUCKET": seed.BUCKET,
         }
@@ -114,68 +131,110 @@ def sign_in(browser: requests.Session, site: str) -> None:
     browser.get(callback, allow_redirects=False, timeout=10).raise_for_status()
 
 
+def wsgi_get(app: Callable, environ: dict) -> Callable[[], None]:
+    """One GET of the page through the WSGI app, its body read, as a server would send it."""
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> None:
+        if not status.startswith("200"):
+            raise RuntimeError(f"the page answered {status}")
+
+    def call() -> None:
+        body = app({**environ, "wsgi.input": io.BytesIO()}, start_response)
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+
+    return call
+
+
+def without_shared_cache(call: Callable[[], None]) -> Callable[[], None]:
+    """`call` as a site without CACHE_URL runs it: the user read from the database too."""
+    from django.conf import settings
+
+    def uncached() -> None:
+        settings.SHARED_CACHE = False
+        try:
+            call()
+        finally:
+            settings.SHARED_CACHE = True
+
+    return uncached
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     rounds = parser.parse_args().rounds
 
-    with Emulator() as emulator, tempfile.TemporaryDirectory() as workdir:
-        port = free_port()
-        site = f"http://127.0.0.1:{port}"
-        emulator.add_app_url(site)
-        configure(emulator, site, Path(workdir) / "bench.sqlite3")
-        from django.core.wsgi import get_wsgi_application
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    spawn = multiprocessing.get_context("spawn")
+    answers = spawn.Queue()
+    emulator = spawn.Process(target=emulator_serve, args=(site, answers), daemon=True)
+    emulator.start()
+    with tempfile.TemporaryDirectory() as workdir:
+        try:
+            configure(*answers.get(timeout=60), site, Path(workdir))
+            timings, per_view = measure(site, port, rounds)
+        finally:
+            emulator.kill()
+    report(timings, per_view, rounds)
 
-        from config import aws
-        from emulator.storage_world import demo_identity_id
 
-        server = make_server(
-            "127.0.0.1", port, get_wsgi_application(), threaded=True, request_handler=Quiet
-        )
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        counter = Counter()
-        aws.clients_clear()  # every client from here on carries the counting hooks
+def measure(site: str, port: int, rounds: int) -> tuple[dict[str, list[float]], tuple[int, int]]:
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
 
-        browser = requests.Session()
-        sign_in(browser, site)
-        browser.get(f"{site}/protected/", timeout=10).raise_for_status()  # warm
-        credentials_client = next(client for key, client in aws._clients.items() if key[0] == "s3")
-        prefix = f"private/{demo_identity_id('bob')}/"
-        # The emulator shares this process, and its hundreds of thousands of objects (moto's
-        # backends, botocore's models) would make every garbage collection of the site's
-        # requests slow; a deployed site has no emulator inside, so they are frozen out of it.
-        gc.freeze()
+    from config import aws
+    from emulator.storage_world import demo_identity_id
 
-        before = (counter.requests, counter.clients)
-        browser.get(f"{site}/protected/", timeout=10).raise_for_status()
-        per_view = (counter.requests - before[0], counter.clients - before[1])
+    server = make_server("127.0.0.1", port, WSGIHandler(), threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    counter = Counter()
+    aws.clients_clear()  # every client from here on carries the counting hooks
 
-        # The same page through the WSGI handler in this thread: no HTTP hop to the site.
-        handler = WerkzeugClient(get_wsgi_application())
-        handler.set_cookie("sessionid", browser.cookies["sessionid"], domain="127.0.0.1")
-        host = {"Host": f"127.0.0.1:{port}"}
+    browser = requests.Session()
+    sign_in(browser, site)
+    browser.get(f"{site}/protected/", timeout=10).raise_for_status()  # warm
+    credentials_client = next(client for key, client in aws._clients.items() if key[0] == "s3")
+    prefix = f"private/{demo_identity_id('bob')}/"
+    gc.freeze()
 
-        timings: dict[str, list[float]] = {"http": [], "handler": [], "bare": []}
-        for _ in range(rounds):
-            for name, call in (
-                ("http", lambda: browser.get(f"{site}/protected/", timeout=10)),
-                ("handler", lambda: handler.get("/protected/", headers=host)),
-                (
-                    "bare",
-                    lambda: credentials_client.list_objects_v2(Bucket=seed.BUCKET, Prefix=prefix),
-                ),
-            ):
-                started = time.perf_counter()
-                call()
-                timings[name].append(time.perf_counter() - started)
-        server.shutdown()
+    before = (counter.requests, counter.clients)
+    browser.get(f"{site}/protected/", timeout=10).raise_for_status()
+    per_view = (counter.requests - before[0], counter.clients - before[1])
 
+    # The same page through the WSGI app in this thread: no HTTP hop, no client library.
+    cookie = f"sessionid={browser.cookies['sessionid']}"
+    headers = {"Host": f"127.0.0.1:{port}", "Cookie": cookie}
+    environ = EnvironBuilder(path="/protected/", headers=headers).get_environ()
+    with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
+        database_sessions = WSGIHandler()  # its SessionMiddleware reads the engine once, here
+    calls = {
+        "cached": wsgi_get(WSGIHandler(), environ),
+        "database": without_shared_cache(wsgi_get(database_sessions, environ)),
+        "http": lambda: browser.get(f"{site}/protected/", timeout=10).raise_for_status(),
+        "bare": lambda: credentials_client.list_objects_v2(Bucket=seed.BUCKET, Prefix=prefix),
+    }
+    for call in calls.values():
+        call()
+    timings: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            timings[name].append(time.perf_counter() - started)
+    server.shutdown()
+    return timings, per_view
+
+
+def report(timings: dict[str, list[float]], per_view: tuple[int, int], rounds: int) -> None:
     median = {name: statistics.median(values) * 1000 for name, values in timings.items()}
-    print(f"rounds: {rounds}, each: page over HTTP, page in-process, bare S3 call")
-    print(f"bare ListObjectsV2, the page's S3 client:      median {median['bare']:.2f} ms")
+    print(f"rounds: {rounds}, each: the page three ways, then the bare S3 call")
+    print(f"bare ListObjectsV2, the page's S3 client:            median {median['bare']:.2f} ms")
     for name, label in (
-        ("http", "GET /protected/ over HTTP (site server): "),
-        ("handler", "GET /protected/ through the WSGI handler:"),
+        ("cached", "GET /protected/, WSGI app, sessions via the cache:"),
+        ("database", "GET /protected/, WSGI app, no cache, DB only:      "),
+        ("http", "GET /protected/ over HTTP (werkzeug, cached):    "),
     ):
         ratio = median[name] / median["bare"]
         verdict = "met" if ratio <= TARGET else "NOT met"

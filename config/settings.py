@@ -72,6 +72,10 @@ MIDDLEWARE = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend, reading the session's user through the shared cache when there is one.
+AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
+# How long a cached user row may serve (saves and deletes through the ORM drop it at once).
+USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=300)
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -117,8 +121,15 @@ STORAGES = {
     },
 }
 
-# Sessions hold tokens, so they live on the server (database), never in signed cookies.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's cache holds the rate-limit counters, and serves sessions when it is shared. CACHE_URL
+# names a cache every process of the site reaches (redis://host:6379/0 across machines,
+# filecache:///var/tmp/app-cache on one machine); unset, each process counts in its own memory.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+SHARED_CACHE = CACHES["default"]["BACKEND"].rsplit(".", 1)[-1] not in {"LocMemCache", "DummyCache"}
+# Sessions hold tokens, so they live on the server, never in signed cookies: in the database, and
+# read through the shared cache when there is one (each save writes both, so the database stays
+# the record and a sign-out in one process is seen by all). A per-process cache would not be.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if SHARED_CACHE else "db")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)  # absolute lifetime

@@ -22,13 +22,9 @@ def folder_prefix(folder: str, identity_id: str) -> str:
     return f"private/{identity_id}/" if folder == "private" else f"{folder}/"
 
 
-class FolderForm(forms.Form):
-    """The folder to list."""
-
-    folder = forms.ChoiceField(choices=[(folder, folder) for folder in FOLDERS], required=False)
-
-    def folder_or(self, default: str) -> str:
-        return (self.cleaned_data.get("folder") if self.is_valid() else None) or default
+def folder_named(name: str | None, default: str) -> str:
+    """The folder a query names (`?folder=`), or `default` for none or an unknown one."""
+    return name if name in FOLDERS else default
 
 
 class ObjectForm(forms.Form):

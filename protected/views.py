@@ -7,6 +7,7 @@ import logging
 import mimetypes
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +20,7 @@ from identity.decorators import identity_required
 from identity.forms import role_name
 from identity.services import IdentityCredentials, IdentityError
 from identity.session import GUEST_OWNER, credentials_cached, credentials_for_request, owner_of
-from protected.forms import FOLDERS, FolderForm, ObjectForm, UploadForm, folder_prefix
+from protected.forms import FOLDERS, ObjectForm, UploadForm, folder_named, folder_prefix
 from protected.services import ObjectContent, StorageError, object_get, object_put, objects_list
 
 logger = logging.getLogger("protected")
@@ -67,7 +68,7 @@ def with_credentials(request: HttpRequest, call: Callable[[IdentityCredentials],
 def objects(request: HttpRequest) -> HttpResponse:
     """One folder's objects: `public/`, `protected/` or the identity's own `private/<id>/`."""
     guest = owner_of(request) == GUEST_OWNER
-    folder = FolderForm(request.GET).folder_or("public" if guest else "private")
+    folder = folder_named(request.GET.get("folder"), "public" if guest else "private")
     credentials, items = with_credentials(
         request,
         lambda c: (
@@ -75,14 +76,15 @@ def objects(request: HttpRequest) -> HttpResponse:
             objects_list(credentials=c.credentials, prefix=folder_prefix(folder, c.identity_id)),
         ),
     )
+    # One reverse() per page, not one per object: a folder may list a thousand.
+    open_prefix = reverse("protected:open", args=[folder, "_"]).removesuffix("_")
     context = {
         "folder": folder,
         "folders": FOLDERS,
         "prefix": folder_prefix(folder, credentials.identity_id),
-        "items": items,
+        "items": [(item, open_prefix + quote(item.name, safe="/:")) for item in items],
         "guest": guest,
         "role": role_name(credentials.role_arn),
-        "upload_form": UploadForm(),
     }
     return render(request, "protected/objects.html", context)
 

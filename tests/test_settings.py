@@ -52,7 +52,9 @@ except ImproperlyConfigured as error:
 db = s.DATABASES["default"]
 print(json.dumps({"issuer": s.COGNITO_ISSUER, "domain": s.COGNITO_DOMAIN,
                   "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST", ""),
-                  "conn_max_age": db["CONN_MAX_AGE"], "health_checks": db["CONN_HEALTH_CHECKS"]}))
+                  "conn_max_age": db["CONN_MAX_AGE"], "health_checks": db["CONN_HEALTH_CHECKS"],
+                  "cache": s.CACHES["default"]["BACKEND"], "shared_cache": s.SHARED_CACHE,
+                  "session_engine": s.SESSION_ENGINE}))
 """
 
 
@@ -193,3 +195,23 @@ def test_env_example_is_a_complete_configuration(tmp_path: Path) -> None:
 
     assert "error" not in loaded
     assert loaded["domain"] == env["COGNITO_DOMAIN"]
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "backend", "session_engine"),
+    [
+        (None, "locmem.LocMemCache", "db"),
+        ("redis://cache.example.com:6379/0", "redis.RedisCache", "cached_db"),
+        ("filecache:///var/tmp/app-cache", "filebased.FileBasedCache", "cached_db"),
+    ],
+)
+def test_sessions_are_read_through_the_cache_only_when_it_is_shared(
+    cache_url: str | None, backend: str, session_engine: str, tmp_path: Path
+) -> None:
+    env = PRODUCTION if cache_url is None else {**PRODUCTION, "CACHE_URL": cache_url}
+
+    loaded = load_settings(env, tmp_path)
+
+    assert loaded["cache"] == f"django.core.cache.backends.{backend}"
+    assert loaded["shared_cache"] is (cache_url is not None)
+    assert loaded["session_engine"] == f"django.contrib.sessions.backends.{session_engine}"
