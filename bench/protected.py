@@ -204,7 +204,8 @@ def measure(site: str, port: int, rounds: int) -> tuple[dict[str, list[float]], 
     per_view = (counter.requests - before[0], counter.clients - before[1])
 
     # The same page through the WSGI app in this thread: no HTTP hop, no client library.
-    cookie = f"sessionid={browser.cookies['sessionid']}"
+    # The browser's cookies, as it sends them: the session and the CSRF cookie.
+    cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
     headers = {"Host": f"127.0.0.1:{port}", "Cookie": cookie}
     environ = EnvironBuilder(path="/protected/", headers=headers).get_environ()
     with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
