@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from emulator.errors import InvalidParameter, NotAuthorized, ResourceNotFound, UserNotFound
+from emulator.tokens import NATIVE_SCOPE
 
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient
@@ -81,6 +82,9 @@ def access_user(state: EmulatorState, access_token: str) -> CognitoIdpUser:
         raise NotAuthorized("Invalid Access Token") from None
     if access_token not in pool.access_tokens or claims.get("origin_jti") in state.revoked_origins:
         raise NotAuthorized("Access Token has been revoked")
+    # The self-service operations need this scope; managed login grants it only when asked for.
+    if NATIVE_SCOPE not in str(claims.get("scope", "")).split():
+        raise NotAuthorized("Access Token does not have required scopes")
     user = find_user(state, str(claims.get("username", "")))
     if user is None:
         raise UserNotFound("User does not exist.")

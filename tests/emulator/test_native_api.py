@@ -90,12 +90,40 @@ def test_initiate_auth_expires_in_follows_the_client(emulator: Emulator, idp) ->
     assert claims["exp"] - claims["iat"] == 300
 
 
-def test_managed_login_access_token_works_with_the_user_api(emulator: Emulator, idp) -> None:
-    tokens = signed_in_tokens(emulator, "bob")
+def test_managed_login_access_token_with_the_admin_scope_works_with_the_user_api(
+    emulator: Emulator, idp
+) -> None:
+    tokens = signed_in_tokens(emulator, "bob", scope="openid aws.cognito.signin.user.admin")
 
     user = idp.get_user(AccessToken=tokens["access_token"])
 
     assert user["Username"] == "bob"
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda idp, token: idp.get_user(AccessToken=token),
+        lambda idp, token: idp.global_sign_out(AccessToken=token),
+        lambda idp, token: idp.update_user_attributes(
+            AccessToken=token, UserAttributes=[{"Name": "given_name", "Value": "Robert"}]
+        ),
+    ],
+    ids=["GetUser", "GlobalSignOut", "UpdateUserAttributes"],
+)
+def test_managed_login_access_token_without_the_admin_scope_is_refused_by_the_user_api(
+    emulator: Emulator, idp, operation
+) -> None:
+    """moto gap: moto takes any access token. Cognito wants aws.cognito.signin.user.admin."""
+    tokens = signed_in_tokens(emulator, "bob", scope="openid email profile")
+
+    with pytest.raises(ClientError) as refused:
+        operation(idp, tokens["access_token"])
+
+    assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
+    assert (
+        refused.value.response["Error"]["Message"] == "Access Token does not have required scopes"
+    )
 
 
 def test_revoke_token_operation_ends_the_refresh_token(emulator: Emulator, idp) -> None:

@@ -190,7 +190,8 @@ def test_logout_with_redirect_uri_shows_login_again(emulator: Emulator) -> None:
 
 
 def test_global_sign_out_ends_access_tokens_at_userinfo(emulator: Emulator, idp) -> None:
-    tokens = signed_in_tokens(emulator, "bob")
+    tokens = signed_in_tokens(emulator, "bob", scope="openid aws.cognito.signin.user.admin")
+    assert userinfo(emulator, tokens["access_token"]).status_code == 200
 
     idp.global_sign_out(AccessToken=tokens["access_token"])
 
