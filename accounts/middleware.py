@@ -80,6 +80,7 @@ def _refresh_once(request: HttpRequest) -> None:
     if not _lock_acquire(lock_key):
         _lock_wait(lock_key)
         _adopt_stored_tokens(session)
+        logger.info("event=refresh_adopted user_id=%s", request.user.pk)
         return
     try:
         # Another request may have refreshed between our read and the lock: trust the store.

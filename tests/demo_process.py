@@ -75,7 +75,14 @@ def demo_env(tmp_path: Path) -> dict[str, str]:
     return {**kept, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
 
 
-def start_demo(tmp_path: Path, *extra: str, port: int = 0, emulator_port: int = 0) -> Demo:
+def start_demo(
+    tmp_path: Path,
+    *extra: str,
+    port: int = 0,
+    emulator_port: int = 0,
+    env: dict[str, str] | None = None,
+) -> Demo:
+    """`manage.py demo` with `extra` arguments; `env` adds to its environment (values there win)."""
     port = port or free_port("127.0.0.1")
     emulator_port = emulator_port or free_port("localhost")
     manifest = tmp_path / "manifest.json"
@@ -87,7 +94,7 @@ def start_demo(tmp_path: Path, *extra: str, port: int = 0, emulator_port: int = 
                 *("--emulator-port", str(emulator_port), "--manifest", str(manifest), *extra),
             ],
             cwd=BASE_DIR,
-            env=demo_env(tmp_path),
+            env={**demo_env(tmp_path), **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

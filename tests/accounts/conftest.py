@@ -47,8 +47,11 @@ def _form(response: requests.Response) -> tuple[str, dict[str, str]]:
     return urljoin(response.url, parser.action), parser.fields
 
 
-def hosted_sign_in(authorize_url: str, username: str) -> str:
-    """Sign in on the pool's hosted pages; the callback URL (with code and state) it sends back."""
+def hosted_sign_in(authorize_url: str, username: str, *, app_url: str | None = None) -> str:
+    """Sign in on the pool's hosted pages; the callback URL (with code and state) it sends back.
+
+    `app_url` is the site the callback belongs to: this test run's site unless another is named.
+    """
     user = USERS[username]
     browser = requests.Session()
     page = browser.get(authorize_url, timeout=10)
@@ -73,7 +76,7 @@ def hosted_sign_in(authorize_url: str, username: str) -> str:
         )
     assert answer.status_code in (302, 303), answer.text[:500]
     location = answer.headers["Location"]
-    assert location.startswith(f"{settings.APP_URL}/accounts/callback/?"), location
+    assert location.startswith(f"{app_url or settings.APP_URL}/accounts/callback/?"), location
     return location
 
 
