@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 
 from config import aws
 from emulator import seed
@@ -77,6 +78,23 @@ def test_a_user_uploads_into_their_own_folder(client: Client, sign_in) -> None:
     assert listed(client.get("/protected/")) == ["bob-notes.txt", "report.txt"]
     stored = aws_client_get(f"private/{demo_identity_id('bob')}/report.txt")
     assert stored == b"quarterly numbers"
+
+
+@pytest.mark.parametrize(
+    ("folder", "name"), [("private", "my notes 2.txt"), ("public", "welcome.txt")]
+)
+def test_each_listed_file_links_to_where_it_opens(client: Client, sign_in, folder, name) -> None:
+    sign_in("bob")
+    if folder == "private":
+        upload = SimpleUploadedFile(name, b"notes with a space", content_type="text/plain")
+        assert client.post("/protected/upload/", {"file": upload}).status_code == 302
+    page = client.get(f"/protected/?folder={folder}").content.decode()
+
+    link = re.search(rf'href="([^"]+)" data-testid="s3-object">{re.escape(name)}<', page)
+
+    assert link is not None
+    assert link.group(1) == reverse("protected:open", args=[folder, name])
+    assert client.get(link.group(1)).status_code == 200
 
 
 def aws_client_get(key: str) -> bytes:
