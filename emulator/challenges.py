@@ -37,6 +37,7 @@ from emulator.native import (
     issue_tokens,
     prevents_existence_errors,
     refresh_token_entry,
+    rotating,
     session_tokens,
     text,
 )
@@ -627,8 +628,7 @@ def _check_pool(state: EmulatorState, params: dict[str, Any]) -> None:
 def _refresh(
     state: EmulatorState, client: CognitoIdpUserPoolClient, auth: dict[str, Any]
 ) -> dict[str, Any]:
-    rotation = client.extended_config.get("RefreshTokenRotation") or {}
-    if rotation.get("Feature") == "ENABLED":
+    if rotating(client):
         # Rotating clients must refresh through GetTokensFromRefreshToken (cognito-facts 2.5).
         raise NotAuthorized("Refresh token rotation is enabled: use GetTokensFromRefreshToken.")
     refresh_token = str(auth.get("REFRESH_TOKEN") or "")

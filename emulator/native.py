@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -111,9 +112,32 @@ def refresh_token_entry(state: EmulatorState, refresh_token: str) -> tuple[str, 
     if refresh_token not in pool.refresh_tokens:
         raise NotAuthorized("Invalid Refresh Token.")
     entry = pool.refresh_tokens[refresh_token]
-    if entry is None:
+    if entry is None or rotated_out(state, refresh_token):
         raise NotAuthorized("Refresh Token has been revoked")
     return entry
+
+
+def rotating(client: CognitoIdpUserPoolClient) -> bool:
+    """Whether the client rotates refresh tokens (RefreshTokenRotation Feature ENABLED)."""
+    return (client.extended_config.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED"
+
+
+def rotated_out(state: EmulatorState, refresh_token: str) -> bool:
+    """Whether a refresh token was rotated out and its retry grace period is over."""
+    ends = state.flows.rotated_refresh_tokens.get(refresh_token)
+    return ends is not None and time.time() >= ends
+
+
+def rotate_out(state: EmulatorState, client: CognitoIdpUserPoolClient, refresh_token: str) -> None:
+    """A refresh token replaced by a new one: it still works for RetryGracePeriodSeconds (0-60).
+
+    The grace period lets a client retry a refresh whose answer it lost; after it, never again.
+    """
+    rotation = client.extended_config.get("RefreshTokenRotation") or {}
+    grace = int(rotation.get("RetryGracePeriodSeconds") or 0)
+    with state.lock:
+        # A retry within the grace period rotates again but does not extend the period.
+        state.flows.rotated_refresh_tokens.setdefault(refresh_token, time.time() + grace)
 
 
 def session_tokens(

@@ -31,6 +31,7 @@ from emulator.errors import (
     UnsupportedGrantType,
     UnsupportedTokenType,
 )
+from emulator.native import rotate_out, rotated_out, rotating
 from emulator.responses import json_response, redirect
 from emulator.state import RefreshSession
 from emulator.tokens import NATIVE_SCOPE, new_opaque_token, token_lifetimes, userinfo_claims
@@ -206,6 +207,8 @@ def _grant_refresh_token(
     session = state.refresh_sessions.get(refresh_token)
     if entry is None or entry[0] != client.id or (session and session.expires_at < time.time()):
         raise InvalidGrant()
+    if rotated_out(state, refresh_token):
+        raise InvalidGrant()
     _, username, origin_jti = entry
     user = _active_user(state, username)
     # A refresh token from InitiateAuth keeps its native scope and still yields an ID token.
@@ -218,12 +221,8 @@ def _grant_refresh_token(
         origin_jti=origin_jti,
         with_id_token=session is None or "openid" in scopes,
     )
-    rotation = client.extended_config.get("RefreshTokenRotation") or {}
-    if rotation.get("Feature") == "ENABLED":
-        with state.lock:
-            pool.refresh_tokens[refresh_token] = None
-            state.flows.rotated_refresh_tokens.add(refresh_token)
-            state.refresh_sessions.pop(refresh_token, None)
+    if rotating(client):
+        rotate_out(state, client, refresh_token)
         body["refresh_token"] = _new_refresh_token(
             state, client=client, user=user, scopes=scopes, origin_jti=origin_jti
         )

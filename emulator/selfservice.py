@@ -36,6 +36,9 @@ from emulator.native import (
     find_user,
     prevents_existence_errors,
     refresh_token_entry,
+    rotate_out,
+    rotated_out,
+    rotating,
     session_tokens,
     sign_out_everywhere,
     text,
@@ -467,7 +470,7 @@ def get_tokens_from_refresh_token(state: EmulatorState, params: dict[str, Any]) 
     refresh_token = text(params, "RefreshToken")
     _check_client_secret(client, params.get("ClientSecret"))
     pool = state.pool
-    if refresh_token in state.flows.rotated_refresh_tokens:
+    if rotated_out(state, refresh_token):
         raise RefreshTokenReuse("Refresh token has already been used.")
     client_id, username, origin_jti = refresh_token_entry(state, refresh_token)
     session = state.refresh_sessions.get(refresh_token)
@@ -477,16 +480,13 @@ def get_tokens_from_refresh_token(state: EmulatorState, params: dict[str, Any]) 
     if user is None or not user.enabled:
         raise NotAuthorized("User is disabled.")
     result = session_tokens(state, client=client, username=username, origin_jti=origin_jti)
-    rotation = client.extended_config.get("RefreshTokenRotation") or {}
-    if rotation.get("Feature") == "ENABLED":
+    if rotating(client):
         new_refresh_token = new_opaque_token()
+        rotate_out(state, client, refresh_token)
         with state.lock:
-            pool.refresh_tokens[refresh_token] = None
-            state.flows.rotated_refresh_tokens.add(refresh_token)
             pool.refresh_tokens[new_refresh_token] = (client.id, username, origin_jti)
-            old_session = state.refresh_sessions.pop(refresh_token, None)
-            if old_session is not None:
-                state.refresh_sessions[new_refresh_token] = old_session
+            if session is not None:
+                state.refresh_sessions[new_refresh_token] = session
         result["RefreshToken"] = new_refresh_token
     return {"AuthenticationResult": result}
 

@@ -88,7 +88,8 @@ class FlowStores:
     email_mfa: set[str] = field(default_factory=set)
     pending_totp: dict[str, str] = field(default_factory=dict)
     pending_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
-    rotated_refresh_tokens: set[str] = field(default_factory=set)
+    # Refresh tokens rotated out, each with the time its retry grace period ends.
+    rotated_refresh_tokens: dict[str, float] = field(default_factory=dict)
     triggers: dict[str, dict[str, str]] = field(default_factory=dict)
     hosted_steps: dict[str, HostedStep] = field(default_factory=dict)
 

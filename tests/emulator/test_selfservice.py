@@ -365,11 +365,11 @@ def test_get_tokens_from_refresh_token(idp) -> None:
     assert unknown == {"Code": "NotAuthorizedException", "Message": "Invalid Refresh Token."}
 
 
-def rotate(idp) -> None:
+def rotate(idp, grace: int = 0) -> None:
     idp.update_user_pool_client(
         UserPoolId=seed.USER_POOL_ID,
         ClientId=seed.CLIENT_ID,
-        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
+        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": grace},
     )
 
 
@@ -384,6 +384,21 @@ def test_refresh_token_rotation_gives_a_new_token_and_ends_the_old(idp) -> None:
 
     assert len({first, second, third}) == 3
     assert reused["Code"] == "RefreshTokenReuseException"
+
+
+def test_a_rotated_out_refresh_token_may_be_retried_within_the_grace_period_only(idp) -> None:
+    """RetryGracePeriodSeconds: the old token still refreshes for that long, then never again."""
+    rotate(idp, grace=1)
+    first = initiate_password(idp, "bob")["AuthenticationResult"]["RefreshToken"]
+
+    second = refresh(idp, first)["RefreshToken"]
+    retried = refresh(idp, first)["RefreshToken"]  # the answer was lost: the client retries
+    time.sleep(1.1)
+    too_late = error_of(refresh, idp, first)
+
+    assert len({first, second, retried}) == 3
+    assert too_late["Code"] == "RefreshTokenReuseException"
+    assert refresh(idp, retried)["RefreshToken"] not in {first, second, retried}
 
 
 def test_refresh_token_auth_is_refused_on_rotating_clients(idp) -> None:

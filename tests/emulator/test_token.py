@@ -262,6 +262,24 @@ def test_rotation_returns_a_new_refresh_token_and_ends_the_old(emulator: Emulato
     assert with_new.status_code == 200
 
 
+def test_the_token_endpoint_honours_the_retry_grace_period(emulator: Emulator) -> None:
+    emulator.state.client(seed.CLIENT_ID).extended_config["RefreshTokenRotation"] = {
+        "Feature": "ENABLED",
+        "RetryGracePeriodSeconds": 1,
+    }
+    tokens = signed_in_tokens(emulator)
+    data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+
+    rotated = token_request(emulator, data)
+    retried = token_request(emulator, data)
+    time.sleep(1.1)
+    too_late = token_request(emulator, data)
+
+    assert rotated.status_code == retried.status_code == 200
+    assert rotated.json()["refresh_token"] != retried.json()["refresh_token"]
+    assert too_late.json() == {"error": "invalid_grant"}
+
+
 def test_short_lived_tokens_through_the_clients_validity_settings(emulator: Emulator, idp) -> None:
     """moto gap: moto always issues 3600 s tokens; here the client's validity settings count."""
     idp.update_user_pool_client(
