@@ -123,14 +123,6 @@ class Counter:
         self.clients += 1
 
 
-def sign_in(browser: requests.Session, site: str) -> None:
-    from tests.accounts.conftest import hosted_sign_in
-
-    start = browser.get(f"{site}/accounts/login/", allow_redirects=False, timeout=10)
-    callback = hosted_sign_in(start.headers["Location"], "bob")
-    browser.get(callback, allow_redirects=False, timeout=10).raise_for_status()
-
-
 def wsgi_get(app: Callable, environ: dict) -> Callable[[], None]:
     """One GET of the page through the WSGI app, its body read, as a server would send it."""
 
@@ -192,8 +184,10 @@ def measure(site: str, port: int, rounds: int) -> tuple[dict[str, list[float]], 
     counter = Counter()
     aws.clients_clear()  # every client from here on carries the counting hooks
 
+    from tests.accounts.conftest import site_sign_in
+
     browser = requests.Session()
-    sign_in(browser, site)
+    site_sign_in(browser, site, "bob")
     browser.get(f"{site}/protected/", timeout=10).raise_for_status()  # warm
     credentials_client = next(client for key, client in aws._clients.items() if key[0] == "s3")
     prefix = f"private/{demo_identity_id('bob')}/"

@@ -80,6 +80,19 @@ def hosted_sign_in(authorize_url: str, username: str, *, app_url: str | None = N
     return location
 
 
+def site_sign_in(browser: requests.Session, site: str, username: str) -> None:
+    """Sign `browser` in to a running site (not this test run's) through its managed login."""
+    start = browser.get(f"{site}/accounts/login/", allow_redirects=False, timeout=10)
+    callback = hosted_sign_in(start.headers["Location"], username, app_url=site)
+    assert browser.get(callback, allow_redirects=False, timeout=10).status_code == 302
+
+
+def signed_in_as(client: Client) -> str | None:
+    """The username the home page shows `client` signed in as, or None."""
+    user = client.get("/").context["user"]
+    return user.username if user.is_authenticated else None
+
+
 def relative(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
@@ -150,6 +163,13 @@ def sign_in(emulator: Any, client: Client, db: None) -> Callable[..., Any]:
         return on.get(relative(hosted_sign_in(started.authorize_url, username)))
 
     return sign_in
+
+
+@pytest.fixture
+def bob(sign_in: Callable[..., Any], client: Client) -> Client:
+    """The test client, signed in as bob through managed login."""
+    assert sign_in("bob").status_code == 302
+    return client
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from django.test import Client
 from accounts.session import TOKENS
 from config import aws
 from emulator import seed
-from tests.accounts.conftest import api_signin, edit_session
+from tests.accounts.conftest import api_signin, edit_session, signed_in_as
 from tests.accounts.faulty_cognito import FaultyCognito, faulty_cognito
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +29,6 @@ def expire_tokens(client: Client, **changes: str) -> None:
         store[TOKENS] = {**store[TOKENS], "expires_at": int(time.time()) - 1, **changes}
 
     edit_session(client, change)
-
-
-def signed_in_as(client: Client) -> str | None:
-    user = client.get("/").context["user"]
-    return user.username if user.is_authenticated else None
 
 
 def rotate_refresh_tokens() -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.middleware import session_keep_alive
 from accounts.models import TokenRefreshLock, User
 from accounts.session import LAST_SEEN, TOKENS
-from tests.accounts.conftest import edit_session, stored_tokens
+from tests.accounts.conftest import edit_session, signed_in_as, stored_tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -42,18 +42,6 @@ def expire_tokens(client: Client, **identity: str) -> None:
         store[TOKENS] = {**tokens, "expires_at": int(time.time()) - 1, **identity}
 
     edit_session(client, change)
-
-
-def signed_in_as(client: Client) -> str | None:
-    user = client.get("/").context["user"]
-    return user.username if user.is_authenticated else None
-
-
-@pytest.fixture
-def bob(sign_in: Callable[..., Any], client: Client) -> Client:
-    """The test client, signed in as bob through managed login."""
-    assert sign_in("bob").status_code == 302
-    return client
 
 
 # --- cookies and caching --------------------------------------------------------------------------

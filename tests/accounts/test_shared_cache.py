@@ -16,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from tests.accounts.conftest import signed_in_as
 
 pytestmark = pytest.mark.django_db
 
@@ -44,17 +45,6 @@ def tables_read(client: Client) -> set[str]:
         for table in ("django_session", "accounts_user")
         if any(f'FROM "{table}"' in query["sql"] for query in queries.captured_queries)
     }
-
-
-def signed_in_as(client: Client) -> str | None:
-    user = client.get("/").context["user"]
-    return user.username if user.is_authenticated else None
-
-
-@pytest.fixture
-def bob(sign_in: Callable[..., Any], client: Client) -> Client:
-    assert sign_in("bob").status_code == 302
-    return client
 
 
 @pytest.mark.usefixtures("shared_cache")
