@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 import requests
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
 from django.test import Client
 
@@ -180,3 +183,32 @@ def test_a_refresh_within_the_wait_is_adopted(
     assert slow_pool.calls == 1
     assert "event=refresh_adopted" in caplog.text
     assert "event=refresh_wait_timeout" not in caplog.text
+
+
+def test_a_request_that_proceeded_does_not_save_its_older_tokens_over_the_new_ones(
+    bob: Client, slow_pool: SlowTokenEndpoint, monkeypatch: pytest.MonkeyPatch, rf: Any
+) -> None:
+    """The second request gives up waiting, then ends after the refresh: its save keeps them."""
+    monkeypatch.setattr(middleware, "LOCK_WAIT", 0.3)
+    slow_pool.delay = 1.0
+    tokens_due(bob, expires_in=settings.TOKEN_REFRESH_MARGIN // 2)
+    first, answers = first_request_refreshing(bob)
+
+    def slow_page(request: Any) -> HttpResponse:
+        first.join()  # the refresh finishes and is saved while this request still runs
+        request.session["accounts.something_this_page_keeps"] = 1  # so the session is saved
+        return HttpResponse(request.user.username)
+
+    second = rf.get("/")
+    second.COOKIES[settings.SESSION_COOKIE_NAME] = bob.cookies[settings.SESSION_COOKIE_NAME].value
+    stack = SessionMiddleware(
+        AuthenticationMiddleware(MessageMiddleware(middleware.TokenRefreshMiddleware(slow_page)))
+    )
+    response = stack(second)
+
+    assert response.content == b"bob"
+    assert answers[0].status_code == 200
+    refreshed = stored_tokens(bob)
+    assert refreshed["expires_at"] > time.time() + settings.TOKEN_REFRESH_MARGIN
+    assert CURRENT_USER in bob.get("/").content.decode()
+    assert slow_pool.calls == 1
