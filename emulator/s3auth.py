@@ -4,8 +4,9 @@ A request signed with credentials the emulator minted is checked as AWS checks i
 exists and has not expired, the session token matches, the SigV4 signature is right, and the
 role's policies allow the action on the resource, with the request's condition keys
 (`s3:prefix`...) and the session's policy variables (`${cognito-identity.amazonaws.com:sub}`).
-An anonymous request to a bucket is denied. Requests signed with the account's own long-term keys
-(the app's and the tests' admin access) go to moto unchanged, as before.
+An anonymous request to a bucket is denied. A request signed with the account's own long-term keys
+(the app's and the tests' admin access) must carry their right signature, then goes to moto
+unchanged; any other access key is refused with `InvalidAccessKeyId`, as on AWS.
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ _MESSAGES = {
     "ExpiredToken": "The provided token has expired.",
     "InvalidToken": "The provided token is malformed or otherwise invalid.",
 }
-_STATUS = {"ExpiredToken": 400, "InvalidToken": 400, "AuthorizationHeaderMalformed": 400}
+_STATUS = {
+    "ExpiredToken": 400,
+    "InvalidToken": 400,
+    "AuthorizationHeaderMalformed": 400,
+    "AuthorizationQueryParametersError": 400,
+    "XAmzContentSHA256Mismatch": 400,
+}
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,16 @@ def check(state: EmulatorState, request: Request) -> Response | None:
         return error_response(request, error.code, error.message)
     if signed is None:
         return error_response(request, "AccessDenied")
+    account_secret = state.access_keys.get(signed.access_key_id)
+    if account_secret is not None and not signed.session_token:
+        try:
+            sigv4.verify(request, signed, secret_key=account_secret)
+        except sigv4.SignatureError as error:
+            return error_response(request, error.code, error.message)
+        return None  # the account's own long-term keys: full access, as the account's owner
     session = state.sessions.get(signed.access_key_id)
     if session is None:
-        if signed.session_token or signed.access_key_id.startswith("ASIA"):
-            return error_response(request, "InvalidAccessKeyId")
-        return None  # the account's own long-term keys: moto's behaviour
+        return error_response(request, "InvalidAccessKeyId")
     if signed.session_token != session.session_token:
         return error_response(request, "InvalidToken")
     if session.expired:

@@ -129,8 +129,8 @@ def test_reloading_the_site_keeps_the_emulator_state(running_demo: Demo) -> None
         "cognito-idp",
         region_name=manifest["region"],
         endpoint_url=manifest["aws_endpoint_url"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        aws_access_key_id=manifest["aws_access_key_id"],
+        aws_secret_access_key=manifest["aws_secret_access_key"],
     )
     cognito.admin_create_user(UserPoolId=manifest["user_pool_id"], Username="reload-witness")
     site_before = descendants(running_demo.process.pid)
