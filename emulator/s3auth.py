@@ -54,7 +54,8 @@ def is_s3_request(request: Request) -> bool:
     try:
         signed = sigv4.signed_request(request)
     except sigv4.SignatureError:
-        return "/s3/aws4_request" in request.headers.get("Authorization", "")
+        scope = request.headers.get("Authorization", "") or request.args.get("X-Amz-Credential", "")
+        return "/s3/aws4_request" in scope
     if signed is not None:
         return signed.service == "s3"
     bucket, _ = bucket_and_key(request)
