@@ -133,20 +133,18 @@ def _s3_checked(
 ) -> Iterable[bytes]:
     """Every AWS call is signed with a known key (S3 also passes IAM) before it reaches moto."""
     request = Request(environ)
-    if s3auth.is_s3_request(request):
+    call = awsauth.api_call(request)
+    if call is None and s3auth.is_s3_request(request):
         denied = s3auth.check(state, request)
         if denied is not None:
             return denied(environ, start_response)
-    else:
-        call = awsauth.api_call(request)
-        signed_elsewhere = call is None and _is_signed(request)
-        if call is not None or signed_elsewhere:
-            try:
-                caller = awsauth.authenticate(state, request, call)
-                if call is not None:
-                    awsauth.authorize(caller, call)
-            except awsauth.AuthError as error:
-                return awsauth.error_response(call, error)(environ, start_response)
+    elif call is not None or _is_signed(request):
+        try:
+            caller = awsauth.authenticate(state, request, call)
+            if call is not None:
+                awsauth.authorize(caller, call)
+        except awsauth.AuthError as error:
+            return awsauth.error_response(call, error)(environ, start_response)
     # The signature check read the body: moto reads it again.
     environ["wsgi.input"] = BytesIO(request.get_data(cache=True))
     return moto_app(environ, start_response)

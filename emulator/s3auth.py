@@ -36,6 +36,7 @@ _STATUS = {
     "AuthorizationHeaderMalformed": 400,
     "AuthorizationQueryParametersError": 400,
     "XAmzContentSHA256Mismatch": 400,
+    "InvalidRequest": 400,
 }
 
 
@@ -50,7 +51,7 @@ class S3Request:
 
 
 def is_s3_request(request: Request) -> bool:
-    """Signed for the `s3` service, or anonymous and addressed to an existing bucket."""
+    """Signed for the `s3` service, or unsigned REST (moto answers those as S3; not its own API)."""
     try:
         signed = sigv4.signed_request(request)
     except sigv4.SignatureError:
@@ -58,8 +59,7 @@ def is_s3_request(request: Request) -> bool:
         return "/s3/aws4_request" in scope
     if signed is not None:
         return signed.service == "s3"
-    bucket, _ = bucket_and_key(request)
-    return bool(bucket) and bucket in _buckets()
+    return not request.path.startswith("/moto-api")
 
 
 def check(state: EmulatorState, request: Request) -> Response | None:
@@ -69,7 +69,7 @@ def check(state: EmulatorState, request: Request) -> Response | None:
     except sigv4.SignatureError as error:
         return error_response(request, error.code, error.message)
     if signed is None:
-        return error_response(request, "AccessDenied")
+        return _anonymous(request)
     account_secret = state.access_keys.get(signed.access_key_id)
     if account_secret is not None and not signed.session_token:
         try:
@@ -98,6 +98,21 @@ def check(state: EmulatorState, request: Request) -> Response | None:
         if not iam.evaluate(policies, action=action, resource=resource, context=context).allowed:
             return error_response(request, "AccessDenied")
     return None
+
+
+def _anonymous(request: Request) -> Response | None:
+    """No bucket here allows anonymous access; reading one that does not exist is NoSuchBucket."""
+    if request.headers.get("Authorization"):  # SigV2 or anything else that is not SigV4
+        return error_response(
+            request,
+            "InvalidRequest",
+            "The authorization mechanism you have provided is not supported. "
+            "Please use AWS4-HMAC-SHA256.",
+        )
+    bucket, _ = bucket_and_key(request)
+    if request.method in ("GET", "HEAD") and bucket and bucket not in _buckets():
+        return None  # moto answers NoSuchBucket, as S3 answers anyone
+    return error_response(request, "AccessDenied")
 
 
 def bucket_and_key(request: Request) -> tuple[str, str]:

@@ -315,3 +315,36 @@ def test_iam_denies_identity_credentials(emulator: Emulator) -> None:
     with pytest.raises(ClientError) as excinfo:
         client(emulator, "iam", keys).list_roles()
     assert error_of(excinfo) == ("AccessDenied", 403)
+
+
+# S3 without a signature, or with a mechanism the emulator does not verify (SigV2).
+
+
+def test_s3_refuses_anonymous_writes_and_listings(emulator: Emulator) -> None:
+    anonymous = client(emulator, "s3", ACCOUNT, signature_version=UNSIGNED)
+    for call in (
+        lambda: anonymous.create_bucket(Bucket="anonymous-bucket"),
+        lambda: anonymous.list_buckets(),
+        lambda: anonymous.put_object(Bucket=seed.BUCKET, Key="anonymous.txt", Body=b"x"),
+    ):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error_of(excinfo) == ("AccessDenied", 403)
+    buckets = client(emulator, "s3", ACCOUNT).list_buckets()["Buckets"]
+    assert "anonymous-bucket" not in [bucket["Name"] for bucket in buckets]
+
+
+def test_s3_refuses_a_signature_v2_header(emulator: Emulator) -> None:
+    answer = requests.put(
+        f"{emulator.url}/sigv2-bucket",
+        headers={"Authorization": f"AWS {seed.ACCESS_KEY_ID}:bm90LWNoZWNrZWQ="},
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert "<Code>InvalidRequest</Code>" in answer.text
+
+
+def test_s3_lets_the_account_key_create_a_bucket(emulator: Emulator) -> None:
+    s3 = client(emulator, "s3", ACCOUNT)
+    s3.create_bucket(Bucket="account-bucket")
+    assert "account-bucket" in [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]
