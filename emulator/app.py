@@ -100,8 +100,9 @@ def create_app(state: EmulatorState) -> WSGIApplication:
             call = awsauth.api_call(request)
             try:
                 caller = awsauth.authenticate(state, request, call)
+                # cognito-identity's admin operations refuse identity credentials themselves.
                 if target in operations.OPERATIONS:
-                    awsauth.authorize(caller, call)  # type: ignore[arg-type]
+                    awsauth.authorize(caller, call)
             except awsauth.AuthError as error:
                 return awsauth.error_response(call, error)(environ, start_response)
             dispatch = (
@@ -140,9 +141,7 @@ def _s3_checked(
             return denied(environ, start_response)
     elif call is not None or _is_signed(request):
         try:
-            caller = awsauth.authenticate(state, request, call)
-            if call is not None:
-                awsauth.authorize(caller, call)
+            awsauth.authorize(awsauth.authenticate(state, request, call), call)
         except awsauth.AuthError as error:
             return awsauth.error_response(call, error)(environ, start_response)
     # The signature check read the body: moto reads it again.
