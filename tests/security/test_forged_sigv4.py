@@ -348,3 +348,26 @@ def test_s3_lets_the_account_key_create_a_bucket(emulator: Emulator) -> None:
     s3 = client(emulator, "s3", ACCOUNT)
     s3.create_bucket(Bucket="account-bucket")
     assert "account-bucket" in [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]
+
+
+def test_a_malformed_authorization_header_is_an_incomplete_signature(emulator: Emulator) -> None:
+    malformed = {"Authorization": "AWS4-HMAC-SHA256 Credential=testing/garbage"}
+    admin = requests.post(
+        emulator.url,
+        headers={
+            **malformed,
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.ListUsers",
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+        data=f'{{"UserPoolId": "{seed.USER_POOL_ID}"}}',
+        timeout=10,
+    )
+    iam_call = requests.post(
+        emulator.url,
+        headers={**malformed, "Content-Type": "application/x-www-form-urlencoded"},
+        data="Action=ListRoles&Version=2010-05-08",
+        timeout=10,
+    )
+    assert (admin.status_code, admin.json()["__type"]) == (400, "IncompleteSignatureException")
+    assert iam_call.status_code == 400
+    assert "<Code>IncompleteSignature</Code>" in iam_call.text
