@@ -12,7 +12,18 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import federation, login, oauth2, operations, pages, s3auth, sts, wellknown, world
+from emulator import (
+    awsauth,
+    federation,
+    login,
+    oauth2,
+    operations,
+    pages,
+    s3auth,
+    sts,
+    wellknown,
+    world,
+)
 from emulator import identity as identity_pools
 from emulator.errors import (
     AuthorizeRedirectError,
@@ -84,11 +95,20 @@ def create_app(state: EmulatorState) -> WSGIApplication:
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target in operations.OPERATIONS:
-            response = _answer(state, Request(environ), operations.dispatch, {"target": target})
-            return response(environ, start_response)
-        if target in identity_pools.OPERATIONS:
-            response = _answer(state, Request(environ), identity_pools.dispatch, {"target": target})
+        if target in operations.OPERATIONS or target in identity_pools.OPERATIONS:
+            request = Request(environ)
+            call = awsauth.api_call(request)
+            try:
+                caller = awsauth.authenticate(state, request, call)
+                # cognito-identity's admin operations refuse identity credentials themselves.
+                if target in operations.OPERATIONS:
+                    awsauth.authorize(caller, call)
+            except awsauth.AuthError as error:
+                return awsauth.error_response(call, error)(environ, start_response)
+            dispatch = (
+                operations.dispatch if target in operations.OPERATIONS else identity_pools.dispatch
+            )
+            response = _answer(state, request, dispatch, {"target": target})
             return response(environ, start_response)
         if not target and sts.is_web_identity_call(environ):
             response = sts.assume_role_with_web_identity(state, Request(environ))
@@ -112,15 +132,29 @@ def _s3_checked(
     environ: WSGIEnvironment,
     start_response: StartResponse,
 ) -> Iterable[bytes]:
-    """S3 requests pass IAM first (identity-pool credentials); everything else goes to moto."""
+    """Every AWS call is signed with a known key (S3 also passes IAM) before it reaches moto."""
     request = Request(environ)
-    if s3auth.is_s3_request(request):
+    call = awsauth.api_call(request)
+    if call is None and s3auth.is_s3_request(request):
         denied = s3auth.check(state, request)
         if denied is not None:
             return denied(environ, start_response)
-        # The signature check read the body: moto reads it again.
-        environ["wsgi.input"] = BytesIO(request.get_data(cache=True))
+    elif call is not None or _is_signed(request):
+        try:
+            awsauth.authorize(awsauth.authenticate(state, request, call), call)
+        except awsauth.AuthError as error:
+            return awsauth.error_response(call, error)(environ, start_response)
+    # The signature check read the body: moto reads it again.
+    environ["wsgi.input"] = BytesIO(request.get_data(cache=True))
     return moto_app(environ, start_response)
+
+
+def _is_signed(request: Request) -> bool:
+    """Carries a SigV4 signature (header or query), whatever API it calls."""
+    return (
+        request.headers.get("Authorization", "").startswith("AWS4-")
+        or "X-Amz-Signature" in request.args
+    )
 
 
 def _answer(

@@ -373,15 +373,24 @@ def _start_custom(
 ) -> dict[str, Any]:
     if not triggers.configured(state, state.pool.id):
         raise InvalidParameter(triggers.NOT_CONFIGURED)
-    user = _known_user(client, find_user(state, username))
-    if not user.enabled:
-        raise NotAuthorized("User is disabled.")
-    if user.status == UserStatus.UNCONFIRMED:
-        raise UserNotConfirmed("User is not confirmed.")
-    session = _new_session(user, client, "CUSTOM_CHALLENGE", admin=admin)
+    found = find_user(state, username)
+    if found is None and prevents_existence_errors(client):
+        # Cognito runs the triggers for a name no user has, with `userNotFound` true, so the
+        # answer looks the same; the session it starts can never end in tokens.
+        user = _stand_in(state, username)
+        session = replace(
+            _new_session(user, client, "CUSTOM_CHALLENGE", admin=admin), simulated=True
+        )
+    else:
+        user = _known_user(client, found)
+        if not user.enabled:
+            raise NotAuthorized("User is disabled.")
+        if user.status == UserStatus.UNCONFIRMED:
+            raise UserNotConfirmed("User is not confirmed.")
+        session = _new_session(user, client, "CUSTOM_CHALLENGE", admin=admin)
     if auth.get("CHALLENGE_NAME") == "SRP_A":
         entry = {"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None}
-        define = _define(state, client, user, (entry,))
+        define = _define(state, client, user, (entry,), user_not_found=session.simulated)
         if define.get("challengeName") == "PASSWORD_VERIFIER" and not _decided(define):
             return _start_srp(
                 state,
@@ -394,7 +403,15 @@ def _start_custom(
         return _follow_define(
             state, client, user, replace(session, custom_session=(entry,)), define
         )
-    return _follow_define(state, client, user, session, _define(state, client, user, ()))
+    define = _define(state, client, user, (), user_not_found=session.simulated)
+    return _follow_define(state, client, user, session, define)
+
+
+def _stand_in(state: EmulatorState, username: str) -> CognitoIdpUser:
+    """A user object for a name no user has (never stored): what the triggers are shown."""
+    from moto.cognitoidp.models import CognitoIdpUser
+
+    return CognitoIdpUser(state.pool.id, username, None, UserStatus.CONFIRMED, [])
 
 
 def _define(
@@ -402,6 +419,8 @@ def _define(
     client: CognitoIdpUserPoolClient,
     user: CognitoIdpUser,
     custom_session: tuple[dict[str, Any], ...],
+    *,
+    user_not_found: bool = False,
 ) -> dict[str, Any]:
     return triggers.invoke(
         state,
@@ -410,6 +429,7 @@ def _define(
         client_id=client.id,
         request={"session": list(custom_session)},
         response={"challengeName": None, "issueTokens": None, "failAuthentication": None},
+        user_not_found=user_not_found,
     )
 
 
@@ -426,7 +446,7 @@ def _define_next(
 ) -> dict[str, Any]:
     entry = {"challengeMetadata": None, **entry}
     custom_session = (*session.custom_session, entry)
-    define = _define(state, client, user, custom_session)
+    define = _define(state, client, user, custom_session, user_not_found=session.simulated)
     return _follow_define(
         state, client, user, replace(session, custom_session=custom_session), define
     )
@@ -442,6 +462,8 @@ def _follow_define(
     if define.get("failAuthentication"):
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     if define.get("issueTokens"):
+        if session.simulated:  # no trigger can sign in a user who does not exist
+            raise NotAuthorized(INCORRECT_CREDENTIALS)
         return issue_tokens(state, client=client, user=user)
     if define.get("challengeName") != "CUSTOM_CHALLENGE":
         raise InvalidLambdaResponse("Invalid lambda response from DefineAuthChallenge.")
@@ -456,6 +478,7 @@ def _follow_define(
             "privateChallengeParameters": {},
             "challengeMetadata": None,
         },
+        user_not_found=session.simulated,
     )
     public = {str(k): str(v) for k, v in (created.get("publicChallengeParameters") or {}).items()}
     private = {str(k): str(v) for k, v in (created.get("privateChallengeParameters") or {}).items()}
@@ -476,7 +499,9 @@ def _custom_answer(
     session: AuthSession,
     responses: dict[str, Any],
 ) -> dict[str, Any]:
-    user = _session_user(state, session)
+    user = (
+        _stand_in(state, session.username) if session.simulated else _session_user(state, session)
+    )
     verified = triggers.invoke(
         state,
         trigger=triggers.VERIFY,
@@ -487,6 +512,7 @@ def _custom_answer(
             "challengeAnswer": str(responses.get("ANSWER") or ""),
         },
         response={"answerCorrect": None},
+        user_not_found=session.simulated,
     )
     entry = {
         "challengeName": "CUSTOM_CHALLENGE",

@@ -88,9 +88,10 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": ",".join(dict.fromkeys(["127.0.0.1", "localhost", options.host])),
         "AWS_REGION": seed.REGION,
         "AWS_ENDPOINT_URL": aws,
-        # moto accepts any credentials; these keep boto3 from looking for real ones.
-        "AWS_ACCESS_KEY_ID": "demo",
-        "AWS_SECRET_ACCESS_KEY": "demo",
+        # The emulator's account key: it checks every signature against it (and boto3 then never
+        # looks for real credentials).
+        "AWS_ACCESS_KEY_ID": seed.ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": seed.SECRET_ACCESS_KEY,
         "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
         "COGNITO_CLIENT_ID": seed.CLIENT_ID,
         "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
@@ -103,6 +104,11 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
         "APP_URL": app_url(options.host, options.port),
     }
     environ = {name: value for name, value in defaults.items() if name not in os.environ}
+    if "AWS_ENDPOINT_URL" not in os.environ:
+        # The site talks to the demo's emulator, which accepts its own key only: a key exported
+        # in the shell (perhaps a real one) is neither needed nor sent.
+        environ["AWS_ACCESS_KEY_ID"] = seed.ACCESS_KEY_ID
+        environ["AWS_SECRET_ACCESS_KEY"] = seed.SECRET_ACCESS_KEY
     if "DJANGO_SECRET_KEY" not in os.environ:
         environ["DJANGO_SECRET_KEY"] = demo_secret_key()
     return environ

@@ -4,8 +4,9 @@ A request signed with credentials the emulator minted is checked as AWS checks i
 exists and has not expired, the session token matches, the SigV4 signature is right, and the
 role's policies allow the action on the resource, with the request's condition keys
 (`s3:prefix`...) and the session's policy variables (`${cognito-identity.amazonaws.com:sub}`).
-An anonymous request to a bucket is denied. Requests signed with the account's own long-term keys
-(the app's and the tests' admin access) go to moto unchanged, as before.
+An anonymous request to a bucket is denied. A request signed with the account's own long-term keys
+(the app's and the tests' admin access) must carry their right signature, then goes to moto
+unchanged; any other access key is refused with `InvalidAccessKeyId`, as on AWS.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ _MESSAGES = {
     "ExpiredToken": "The provided token has expired.",
     "InvalidToken": "The provided token is malformed or otherwise invalid.",
 }
-_STATUS = {"ExpiredToken": 400, "InvalidToken": 400, "AuthorizationHeaderMalformed": 400}
+_STATUS = {
+    "ExpiredToken": 400,
+    "InvalidToken": 400,
+    "AuthorizationHeaderMalformed": 400,
+    "AuthorizationQueryParametersError": 400,
+    "XAmzContentSHA256Mismatch": 400,
+    "InvalidRequest": 400,
+}
 
 
 @dataclass(frozen=True)
@@ -43,15 +51,15 @@ class S3Request:
 
 
 def is_s3_request(request: Request) -> bool:
-    """Signed for the `s3` service, or anonymous and addressed to an existing bucket."""
+    """Signed for the `s3` service, or unsigned REST (moto answers those as S3; not its own API)."""
     try:
         signed = sigv4.signed_request(request)
     except sigv4.SignatureError:
-        return "/s3/aws4_request" in request.headers.get("Authorization", "")
+        scope = request.headers.get("Authorization", "") or request.args.get("X-Amz-Credential", "")
+        return "/s3/aws4_request" in scope
     if signed is not None:
         return signed.service == "s3"
-    bucket, _ = bucket_and_key(request)
-    return bool(bucket) and bucket in _buckets()
+    return not request.path.startswith("/moto-api")
 
 
 def check(state: EmulatorState, request: Request) -> Response | None:
@@ -61,12 +69,17 @@ def check(state: EmulatorState, request: Request) -> Response | None:
     except sigv4.SignatureError as error:
         return error_response(request, error.code, error.message)
     if signed is None:
-        return error_response(request, "AccessDenied")
+        return _anonymous(request)
+    account_secret = state.access_keys.get(signed.access_key_id)
+    if account_secret is not None and not signed.session_token:
+        try:
+            sigv4.verify(request, signed, secret_key=account_secret)
+        except sigv4.SignatureError as error:
+            return error_response(request, error.code, error.message)
+        return None  # the account's own long-term keys: full access, as the account's owner
     session = state.sessions.get(signed.access_key_id)
     if session is None:
-        if signed.session_token or signed.access_key_id.startswith("ASIA"):
-            return error_response(request, "InvalidAccessKeyId")
-        return None  # the account's own long-term keys: moto's behaviour
+        return error_response(request, "InvalidAccessKeyId")
     if signed.session_token != session.session_token:
         return error_response(request, "InvalidToken")
     if session.expired:
@@ -85,6 +98,21 @@ def check(state: EmulatorState, request: Request) -> Response | None:
         if not iam.evaluate(policies, action=action, resource=resource, context=context).allowed:
             return error_response(request, "AccessDenied")
     return None
+
+
+def _anonymous(request: Request) -> Response | None:
+    """No bucket here allows anonymous access; reading one that does not exist is NoSuchBucket."""
+    if request.headers.get("Authorization"):  # SigV2 or anything else that is not SigV4
+        return error_response(
+            request,
+            "InvalidRequest",
+            "The authorization mechanism you have provided is not supported. "
+            "Please use AWS4-HMAC-SHA256.",
+        )
+    bucket, _ = bucket_and_key(request)
+    if request.method in ("GET", "HEAD") and bucket and bucket not in _buckets():
+        return None  # moto answers NoSuchBucket, as S3 answers anyone
+    return error_response(request, "AccessDenied")
 
 
 def bucket_and_key(request: Request) -> tuple[str, str]:

@@ -12,6 +12,10 @@ CLIENT_NAME = "demo-web-app"
 CLIENT_ID = "4demo0app0client0id000001a"
 CLIENT_SECRET = "demo-client-secret-0123456789abcdefghijklmnopqrstuvwxyz0123"
 DOMAIN_PREFIX = "demo-login"
+# The account's long-term access key: the only one (besides identity-pool credentials the emulator
+# mints) whose SigV4 signatures the emulator accepts. The manifest publishes it.
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"
 SCOPES = ("openid", "email", "profile", "phone", "aws.cognito.signin.user.admin")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -30,10 +31,19 @@ class Emulator:
 
     _running: Emulator | None = None
 
-    def __init__(self, host: str = "localhost", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 0,
+        *,
+        access_keys: Mapping[str, str] | None = None,
+    ) -> None:
+        """`access_keys` (id -> secret) are the account's keys; the seed's pair by default."""
         self.host = host
         self.port = port
         self.state = EmulatorState(keys=process_keys())
+        if access_keys is not None:
+            self.state.access_keys = dict(access_keys)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -132,6 +142,9 @@ class Emulator:
             "issuer": self.issuer,
             "managed_login_url": self.domain,
             "aws_endpoint_url": self.url,
+            # The only long-term key the emulator accepts (SigV4 is checked), for admin calls.
+            "aws_access_key_id": next(iter(self.state.access_keys)),
+            "aws_secret_access_key": next(iter(self.state.access_keys.values())),
             "inbox_url": f"{self.url}/inbox.json",
             "reset_url": f"{self.url}/reset",
             "identity_pool_id": seed.IDENTITY_POOL_ID,

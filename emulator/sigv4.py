@@ -1,7 +1,7 @@
 """SigV4 as AWS checks it: the canonical request rebuilt, the signature recomputed.
 
-moto accepts any signature. The emulator checks the requests signed with credentials it minted
-itself (identity pool sessions), whose secret it knows, the way AWS does for every request:
+moto accepts any signature. The emulator checks every signed request the way AWS does, with the
+secret of the key it names (the account's configured keys, or identity pool sessions it minted):
 header-signed (`Authorization: AWS4-HMAC-SHA256 ...`) or presigned (`X-Amz-Signature` in the query).
 """
 
@@ -21,6 +21,8 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 # AWS refuses requests whose X-Amz-Date is more than 15 minutes away from its clock.
 MAX_SKEW_SECONDS = 15 * 60
+# A presigned URL lives at most seven days.
+MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60
 _AUTHORIZATION = re.compile(
     r"AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
     r"SignedHeaders=(?P<headers>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]+)"
@@ -83,6 +85,11 @@ def signed_request(request: Request) -> SignedRequest | None:
             raise SignatureError(
                 "AuthorizationQueryParametersError", "X-Amz-Expires must be a number."
             ) from None
+        if not 0 < expires <= MAX_PRESIGNED_SECONDS:
+            raise SignatureError(
+                "AuthorizationQueryParametersError",
+                "X-Amz-Expires must be less than a week (in seconds) that is; 604800",
+            )
         return _claims(
             request.args.get("X-Amz-Credential", ""),
             amz_date=request.args.get("X-Amz-Date", ""),
@@ -117,6 +124,8 @@ def verify(request: Request, signed: SignedRequest, *, secret_key: str) -> None:
     if signed.presigned:
         if signed.expires is None or now > request_time + signed.expires:
             raise SignatureError("AccessDenied", "Request has expired")
+        if request_time > now + MAX_SKEW_SECONDS:
+            raise SignatureError("AccessDenied", "Request is not valid yet")
     elif abs(now - request_time) > MAX_SKEW_SECONDS:
         raise SignatureError(
             "RequestTimeTooSkewed",

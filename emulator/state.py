@@ -79,6 +79,10 @@ class EmulatorState:
 
     keys: KeySet
     url: str = ""
+    # The account's long-term keys, access key id -> secret (SigV4 is checked against them).
+    access_keys: dict[str, str] = field(
+        default_factory=lambda: {seed.ACCESS_KEY_ID: seed.SECRET_ACCESS_KEY}
+    )
     callback_urls: list[str] = field(default_factory=list)
     logout_urls: list[str] = field(default_factory=list)
     inbox: Inbox = field(default_factory=Inbox)

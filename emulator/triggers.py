@@ -51,8 +51,13 @@ def invoke(
     client_id: str,
     request: dict[str, Any],
     response: dict[str, Any],
+    user_not_found: bool = False,
 ) -> dict[str, Any]:
-    """Call one trigger with a Cognito-shaped event; return its `response`."""
+    """Call one trigger with a Cognito-shaped event; return its `response`.
+
+    `user_not_found`: the client hides which users exist and `user` is a stand-in for a name
+    no user has; Cognito still runs the triggers, with `userNotFound` true.
+    """
     path = state.flows.triggers.get(user.user_pool_id, {}).get(trigger)
     if not path:
         raise InvalidParameter(NOT_CONFIGURED)
@@ -68,7 +73,7 @@ def invoke(
         "request": {
             "userAttributes": user_attributes(user),
             "clientMetadata": {},
-            "userNotFound": False,
+            "userNotFound": user_not_found,
             **copy.deepcopy(request),
         },
         "response": response,
@@ -104,8 +109,23 @@ def define_email_code(event: dict[str, Any], context: TriggerContext) -> dict[st
 
 
 def create_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
-    """CreateAuthChallenge: email a new code on the first try, keep it for the retries."""
+    """CreateAuthChallenge: email a new code on the first try, keep it for the retries.
+
+    A code goes only to a verified address (`email_verified`): an unverified one may be anybody's.
+    With no verified address, or no such user (`userNotFound`), nothing is sent and the caller
+    gets the same challenge, which no answer passes, so the answer never tells who exists.
+    """
     request = event["request"]
+    attributes = request["userAttributes"]
+    email = attributes.get("email", "")
+    deliverable = (
+        not request.get("userNotFound")
+        and bool(email)
+        and attributes.get("email_verified") == "true"
+    )
+    if request.get("userNotFound"):
+        typed = event["userName"]
+        email = typed if "@" in typed else f"{typed[:1] or 'u'}@e"  # as a real user's mask looks
     earlier = [
         entry["challengeMetadata"]
         for entry in request["session"]
@@ -113,9 +133,10 @@ def create_email_code(event: dict[str, Any], context: TriggerContext) -> dict[st
     ]
     if earlier:
         code = earlier[-1].removeprefix("CODE-")
+    elif not deliverable:
+        code = ""  # nothing sent: verify_email_code accepts no answer to an empty code
     else:
         code = codes.new_code()
-        email = request["userAttributes"].get("email", "")
         context.inbox.send(
             to=email,
             kind="custom_challenge",
@@ -125,7 +146,7 @@ def create_email_code(event: dict[str, Any], context: TriggerContext) -> dict[st
         )
     event["response"].update(
         publicChallengeParameters={
-            "email": codes.mask(request["userAttributes"].get("email", "")),
+            "email": codes.mask(email),
             "challenge": "EMAIL_CODE",
         },
         privateChallengeParameters={"answer": code},

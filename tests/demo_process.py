@@ -26,6 +26,8 @@ MANIFEST_KEYS = (
     "issuer",
     "managed_login_url",
     "aws_endpoint_url",
+    "aws_access_key_id",
+    "aws_secret_access_key",
     "identity_pool_id",
     "bucket",
     "inbox_url",

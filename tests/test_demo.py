@@ -55,6 +55,8 @@ def test_manifest_describes_the_demo_world(running_demo: Demo) -> None:
     assert manifest["client_secret"] == seed.CLIENT_SECRET
     assert manifest["identity_pool_id"] == seed.IDENTITY_POOL_ID
     assert manifest["bucket"] == seed.BUCKET
+    assert manifest["aws_access_key_id"] == seed.ACCESS_KEY_ID
+    assert manifest["aws_secret_access_key"] == seed.SECRET_ACCESS_KEY
     for provider in manifest["identity_providers"]:
         assert {"name", "type", "users"} <= provider.keys()
         assert all({"username", "password"} <= user.keys() for user in provider["users"])
@@ -115,6 +117,27 @@ def test_values_already_in_the_environment_win(tmp_path: Path) -> None:
     assert environ["DJANGO_SECRET_KEY"]
 
 
+def test_the_demo_signs_with_the_emulators_key_not_an_exported_one(tmp_path: Path) -> None:
+    """The emulator accepts its own key only: a key exported in the shell is not passed on."""
+    code = (
+        "import os, json; os.environ['AWS_ACCESS_KEY_ID'] = 'AKIAREALKEY'; "
+        "os.environ['AWS_SECRET_ACCESS_KEY'] = 'real-secret'; "
+        "from emulator.demo import demo_environ; print(json.dumps(demo_environ([])))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env=demo_env(tmp_path),
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    environ = json.loads(out.stdout)
+
+    assert environ["AWS_ACCESS_KEY_ID"] == seed.ACCESS_KEY_ID
+    assert environ["AWS_SECRET_ACCESS_KEY"] == seed.SECRET_ACCESS_KEY
+
+
 def wait_for(condition, timeout: float = 45.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -129,8 +152,8 @@ def test_reloading_the_site_keeps_the_emulator_state(running_demo: Demo) -> None
         "cognito-idp",
         region_name=manifest["region"],
         endpoint_url=manifest["aws_endpoint_url"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        aws_access_key_id=manifest["aws_access_key_id"],
+        aws_secret_access_key=manifest["aws_secret_access_key"],
     )
     cognito.admin_create_user(UserPoolId=manifest["user_pool_id"], Username="reload-witness")
     site_before = descendants(running_demo.process.pid)

@@ -35,8 +35,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, dict]
         "cognito-idp",
         endpoint_url=manifest["aws_endpoint_url"],
         region_name=manifest["region"],
-        aws_access_key_id="demo",
-        aws_secret_access_key="demo",
+        aws_access_key_id=manifest["aws_access_key_id"],
+        aws_secret_access_key=manifest["aws_secret_access_key"],
     )
     idp.update_user_pool_client(
         UserPoolId=manifest["user_pool_id"],

@@ -25,8 +25,8 @@ def idp_client(emulator: Emulator) -> Any:
         "cognito-idp",
         endpoint_url=emulator.url,
         region_name=seed.REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=seed.ACCESS_KEY_ID,
+        aws_secret_access_key=seed.SECRET_ACCESS_KEY,
     )
 
 

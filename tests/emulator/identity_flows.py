@@ -18,7 +18,10 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, signature_vers
 
 def aws_client(emulator: Emulator, service: str, credentials: dict[str, str] | None = None) -> Any:
     """A client of the emulator: the account's own keys, or an identity's temporary ones."""
-    keys = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    keys = {
+        "aws_access_key_id": seed.ACCESS_KEY_ID,
+        "aws_secret_access_key": seed.SECRET_ACCESS_KEY,
+    }
     if credentials is not None:
         keys = {
             "aws_access_key_id": credentials["AccessKeyId"],
