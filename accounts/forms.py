@@ -207,16 +207,22 @@ class UserPoolForm(forms.Form):
         **params: Any,
     ) -> Any:
         """Run the service; with `limit`, refuse once this account or address failed too often."""
-        if limit and not ratelimit.attempt_allowed(
-            scope=limit, account=account, address=self.address
-        ):
+        # Taken before the call, so parallel attempts cannot all pass a check made earlier.
+        slot = (
+            ratelimit.slot_take(scope=limit, account=account, address=self.address)
+            if limit
+            else ratelimit.Slot()
+        )
+        if slot is None:
             self.fail("rate_limited", status=429)
         try:
             return service(**params)
         except UserPoolError as error:
-            if limit and error.code in _COUNTED_FAILURES:
-                ratelimit.failure_record(scope=limit, account=account, address=self.address)
+            if error.code in _COUNTED_FAILURES:
+                slot.keep()
             self.fail(error.code, status=error.status)
+        finally:
+            slot.release()
 
     def fail(self, code: str, *, status: int = 400) -> NoReturn:
         self.failure_status = status
@@ -312,7 +318,7 @@ class CodeSigninForm(UserPoolForm):
         if username := cleaned.get("username"):
             self.result = self.call(
                 userpool.custom_signin_start,
-                limit=ratelimit.SIGNIN,
+                limit=ratelimit.SEND,
                 account=username,
                 username=username,
                 address=self.address,
@@ -504,6 +510,8 @@ class SignupForm(UserPoolForm):
         if not self.errors:
             self.result = self.call(
                 userpool.signup_create,
+                limit=ratelimit.SEND,
+                account=cleaned["username"],
                 username=cleaned["username"],
                 password=cleaned["password"],
                 attributes={name: cleaned[name] for name in ("email", "given_name", "family_name")},
@@ -553,7 +561,11 @@ class ResendCodeForm(PendingUsernameForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self.result = self.call(
-            userpool.signup_code_resend, username=self.username, address=self.address
+            userpool.signup_code_resend,
+            limit=ratelimit.SEND,
+            account=self.username,
+            username=self.username,
+            address=self.address,
         )
         return cleaned
 
@@ -567,7 +579,11 @@ class ForgotPasswordForm(UserPoolForm):
         cleaned = super().clean()
         if username := cleaned.get("username"):
             self.result = self.call(
-                userpool.password_forgot, username=username, address=self.address
+                userpool.password_forgot,
+                limit=ratelimit.SEND,
+                account=username,
+                username=username,
+                address=self.address,
             )
         return cleaned
 
@@ -661,7 +677,12 @@ class ProfileForm(SignedInForm):
             changed = {name: cleaned[name] for name in self.changed_data}
             self.result = (
                 self.call(
-                    userpool.profile_update, access_token=self.access_token, attributes=changed
+                    userpool.profile_update,
+                    # A new email address is sent a code: limited as every send is.
+                    limit=ratelimit.SEND if "email" in changed else None,
+                    account=self.account,
+                    access_token=self.access_token,
+                    attributes=changed,
                 )
                 if changed
                 else None
