@@ -158,6 +158,7 @@ _USERPOOL_ERRORS = {
 }
 _WRONG_CODE = "That code is not right. Please check it and try again."
 _EXPIRED_CODE = "That code has expired. Please ask for a new one."
+_NO_CODE_SENT = "We could not send a sign-in code for this account."
 
 
 def _widget(
@@ -307,9 +308,11 @@ class CodeSigninForm(UserPoolForm):
 
     error_messages = {
         **_USERPOOL_ERRORS,
-        "not_authorized": "We could not send a sign-in code for this account.",
-        "user_not_confirmed": "Please confirm your account first.",
-        "password_reset_required": "You must choose a new password before you can sign in.",
+        "not_authorized": _NO_CODE_SENT,
+        # No password was given: saying more would tell anyone which accounts exist and how
+        # they stand. The password form leads such accounts to their step.
+        "user_not_confirmed": _NO_CODE_SENT,
+        "password_reset_required": _NO_CODE_SENT,
         "unsupported_challenge": "This account needs a sign-in step this site cannot do.",
     }
 
