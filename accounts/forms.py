@@ -207,7 +207,7 @@ class UserPoolForm(forms.Form):
         account: str = "",
         **params: Any,
     ) -> Any:
-        """Run the service; with `limit`, refuse once this account or address failed too often."""
+        """Run the service; with `limit`, count it against the account and address, or refuse."""
         # Taken before the call, so parallel attempts cannot all pass a check made earlier.
         slot = (
             ratelimit.slot_take(scope=limit, account=account, address=self.address)

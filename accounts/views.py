@@ -169,8 +169,9 @@ def client_address(request: HttpRequest) -> str:
     """The client's address: REMOTE_ADDR, or as far up X-Forwarded-For as trusted proxies vouch."""
     address = request.META.get("REMOTE_ADDR", "")
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    # Each proxy appends the address it was sent the request from, after whatever the client
-    # wrote itself: read from the right, and stop at the first hop no trusted proxy reported.
+    # Each proxy appends the address it got the request from, after whatever the client wrote
+    # itself. Read from the right while the address in hand is a trusted proxy: the hop it
+    # appended is true; anything further left was written by someone it does not vouch for.
     while hops and _trusted_proxy(address):
         hop = hops.pop().strip()
         if not _ip_or_none(hop):
