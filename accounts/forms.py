@@ -168,6 +168,7 @@ _USERPOOL_ERRORS = {
 }
 _WRONG_CODE = "That code is not right. Please check it and try again."
 _EXPIRED_CODE = "That code has expired. Please ask for a new one."
+_NO_CODE_SENT = "We could not send a sign-in code for this account."
 
 
 def _widget(
@@ -216,17 +217,23 @@ class UserPoolForm(forms.Form):
         account: str = "",
         **params: Any,
     ) -> Any:
-        """Run the service; with `limit`, refuse once this account or address failed too often."""
-        if limit and not ratelimit.attempt_allowed(
-            scope=limit, account=account, address=self.address
-        ):
+        """Run the service; with `limit`, count it against the account and address, or refuse."""
+        # Taken before the call, so parallel attempts cannot all pass a check made earlier.
+        slot = (
+            ratelimit.slot_take(scope=limit, account=account, address=self.address)
+            if limit
+            else ratelimit.Slot()
+        )
+        if slot is None:
             self.fail("rate_limited", status=429)
         try:
             return service(**params)
         except UserPoolError as error:
-            if limit and error.code in _COUNTED_FAILURES:
-                ratelimit.failure_record(scope=limit, account=account, address=self.address)
+            if error.code in _COUNTED_FAILURES:
+                slot.keep()
             self.fail(error.code, status=error.status)
+        finally:
+            slot.release()
 
     def fail(self, code: str, *, status: int = 400) -> NoReturn:
         self.failure_status = status
@@ -311,9 +318,11 @@ class CodeSigninForm(UserPoolForm):
 
     error_messages = {
         **_USERPOOL_ERRORS,
-        "not_authorized": "We could not send a sign-in code for this account.",
-        "user_not_confirmed": "Please confirm your account first.",
-        "password_reset_required": "You must choose a new password before you can sign in.",
+        "not_authorized": _NO_CODE_SENT,
+        # No password was given: saying more would tell anyone which accounts exist and how
+        # they stand. The password form leads such accounts to their step.
+        "user_not_confirmed": _NO_CODE_SENT,
+        "password_reset_required": _NO_CODE_SENT,
         "unsupported_challenge": "This account needs a sign-in step this site cannot do.",
     }
 
@@ -322,7 +331,7 @@ class CodeSigninForm(UserPoolForm):
         if username := cleaned.get("username"):
             self.result = self.call(
                 userpool.custom_signin_start,
-                limit=ratelimit.SIGNIN,
+                limit=ratelimit.SEND,
                 account=username,
                 username=username,
                 address=self.address,
@@ -514,6 +523,8 @@ class SignupForm(UserPoolForm):
         if not self.errors:
             self.result = self.call(
                 userpool.signup_create,
+                limit=ratelimit.SEND,
+                account=cleaned["username"],
                 username=cleaned["username"],
                 password=cleaned["password"],
                 attributes={name: cleaned[name] for name in ("email", "given_name", "family_name")},
@@ -563,7 +574,11 @@ class ResendCodeForm(PendingUsernameForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self.result = self.call(
-            userpool.signup_code_resend, username=self.username, address=self.address
+            userpool.signup_code_resend,
+            limit=ratelimit.SEND,
+            account=self.username,
+            username=self.username,
+            address=self.address,
         )
         return cleaned
 
@@ -577,7 +592,11 @@ class ForgotPasswordForm(UserPoolForm):
         cleaned = super().clean()
         if username := cleaned.get("username"):
             self.result = self.call(
-                userpool.password_forgot, username=username, address=self.address
+                userpool.password_forgot,
+                limit=ratelimit.SEND,
+                account=username,
+                username=username,
+                address=self.address,
             )
         return cleaned
 
@@ -671,7 +690,12 @@ class ProfileForm(SignedInForm):
             changed = {name: cleaned[name] for name in self.changed_data}
             self.result = (
                 self.call(
-                    userpool.profile_update, access_token=self.access_token, attributes=changed
+                    userpool.profile_update,
+                    # A new email address is sent a code: limited as every send is.
+                    limit=ratelimit.SEND if "email" in changed else None,
+                    account=self.account,
+                    access_token=self.access_token,
+                    attributes=changed,
                 )
                 if changed
                 else None

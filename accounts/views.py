@@ -3,6 +3,7 @@ step, and self-service (sign-up, passwords, profile, MFA settings, sign out ever
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -166,8 +167,30 @@ _ATTEMPT_ENDED = {
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's address as this server saw it (a proxy's header is not trusted here)."""
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address: REMOTE_ADDR, or as far up X-Forwarded-For as trusted proxies vouch."""
+    address = request.META.get("REMOTE_ADDR", "")
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    # Each proxy appends the address it got the request from, after whatever the client wrote
+    # itself. Read from the right while the address in hand is a trusted proxy: the hop it
+    # appended is true; anything further left was written by someone it does not vouch for.
+    while hops and _trusted_proxy(address):
+        hop = hops.pop().strip()
+        if not _ip_or_none(hop):
+            break
+        address = hop
+    return address
+
+
+def _trusted_proxy(address: str) -> bool:
+    ip = _ip_or_none(address)
+    return ip is not None and any(ip in network for network in settings.TRUSTED_PROXIES)
+
+
+def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
 
 
 def signin_step(*challenges: str) -> Callable[[StepView], Callable[[HttpRequest], HttpResponse]]:

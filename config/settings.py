@@ -206,6 +206,16 @@ COGNITO_PASSWORD_POLICY_TEXT = env.str(
 AUTH_RATE_LIMIT_PER_ACCOUNT = env.int("AUTH_RATE_LIMIT_PER_ACCOUNT", default=5)
 AUTH_RATE_LIMIT_PER_ADDRESS = env.int("AUTH_RATE_LIMIT_PER_ADDRESS", default=50)
 AUTH_RATE_LIMIT_WINDOW = env.int("AUTH_RATE_LIMIT_WINDOW", default=15 * 60)
+# The reverse proxies in front of the site (addresses or CIDR ranges, comma-separated). Only what
+# they add to X-Forwarded-For names the client (rate limits, Cognito's UserContextData); unset,
+# the header is ignored and the client is REMOTE_ADDR.
+try:
+    TRUSTED_PROXIES = [
+        ipaddress.ip_network(value, strict=False)
+        for value in env.list("TRUSTED_PROXIES", default=[])
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 
 # The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
 # from the request's Host header, so a poisoned Host cannot change where codes are sent.
