@@ -35,6 +35,9 @@ class TriggerContext:
 
     function_name: str
     inbox: Inbox
+    # The user's active MFA factors: what a real Lambda reads with AdminGetUser
+    # (UserMFASettingList), since Cognito's event does not carry them.
+    mfa_factors: tuple[str, ...] = ()
 
 
 def configured(state: EmulatorState, pool_id: str) -> bool:
@@ -73,7 +76,14 @@ def invoke(
         },
         "response": response,
     }
-    result = handler(event, TriggerContext(function_name=function_name, inbox=state.inbox))
+    from emulator.challenges import mfa_factors  # challenges imports this module
+
+    context = TriggerContext(
+        function_name=function_name,
+        inbox=state.inbox,
+        mfa_factors=tuple(mfa_factors(state, user)),
+    )
+    result = handler(event, context)
     if not isinstance(result, dict) or not isinstance(result.get("response"), dict):
         raise InvalidLambdaResponse(f"Invalid lambda response from {trigger}.")
     return result["response"]
@@ -83,9 +93,19 @@ def invoke(
 
 
 def define_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
-    """DefineAuthChallenge: SRP first if the client started with it, then the emailed code."""
+    """DefineAuthChallenge: SRP first if the client started with it, then the emailed code.
+
+    Accounts with MFA are refused: an emailed code is a first factor, and it never replaces the
+    second factor an account has. Cognito's own passwordless sign-in draws the same line (users
+    with MFA active cannot choose a one-time password as their first factor; only a passkey with
+    user verification counts as both factors), but for custom auth it leaves the rule to this
+    trigger.
+    """
     session = event["request"]["session"]
     response = event["response"]
+    if context.mfa_factors:
+        response.update(issueTokens=False, failAuthentication=True)
+        return event
     last = session[-1] if session else None
     tries = [entry for entry in session if entry["challengeName"] == "CUSTOM_CHALLENGE"]
     if last and last["challengeName"] == "SRP_A":
