@@ -96,10 +96,12 @@ def define_email_code(event: dict[str, Any], context: TriggerContext) -> dict[st
     """DefineAuthChallenge: SRP first if the client started with it, then the emailed code.
 
     Accounts with MFA are refused: an emailed code is a first factor, and it never replaces the
-    second factor an account has. Cognito's own passwordless sign-in draws the same line (users
-    with MFA active cannot choose a one-time password as their first factor; only a passkey with
-    user verification counts as both factors), but for custom auth it leaves the rule to this
-    trigger.
+    second factor an account has. Cognito's own choice-based sign-in draws the same line: a user
+    with MFA configured is not offered passwordless sign-in (email or SMS one-time passwords), the
+    one exception being a passkey with user verification once passkey MFA is on for the user
+    (user-pool-settings-mfa.html#user-pool-settings-mfa-prerequisites; API_WebAuthnMfaSettingsType:
+    "passkey sign-in is available when MFA is required"). For custom auth Cognito leaves the rule
+    to this trigger.
     """
     session = event["request"]["session"]
     response = event["response"]
