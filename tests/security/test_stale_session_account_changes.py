@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from accounts.session import PROVEN_AT, TOTP_ENROLMENT
+from accounts.session import PROVEN_AT, TOKENS, TOTP_ENROLMENT
 from config import aws
 from emulator import seed
 from tests.accounts.conftest import USERS, api_signin, edit_session
@@ -97,6 +97,36 @@ def test_a_fresh_sign_in_is_proof_enough_to_turn_mfa_off(
     response = client.post("/accounts/mfa/", {"preferred": ""})
 
     assert response["Location"] == "/accounts/mfa/" and mfa_on("alice") == []
+
+
+def test_a_token_refresh_is_no_proof(
+    emulator: Any, client: Client, api_signed_in: Callable
+) -> None:
+    api_signed_in("alice")
+    proof_ages(client)
+    old_access_token = client.session[TOKENS]["access_token"]
+
+    def expire(session: Any) -> None:
+        session[TOKENS] = {**session[TOKENS], "expires_at": int(time.time()) - 1}
+
+    edit_session(client, expire)
+    client.get("/accounts/mfa/")  # refreshes the tokens
+    refused = client.post("/accounts/mfa/", {"preferred": ""})
+
+    assert client.session[TOKENS]["access_token"] != old_access_token
+    assert asks_for_password(refused, "/accounts/mfa/")
+
+
+def test_signing_in_again_is_a_fresh_proof(
+    emulator: Any, client: Client, api_signed_in: Callable
+) -> None:
+    api_signed_in("bob")
+    proof_ages(client)
+
+    api_signed_in("bob")
+    response = client.post("/accounts/profile/", {"email": "robert@example.com"})
+
+    assert response["Location"] == "/accounts/profile/verify/"
 
 
 def test_turning_a_factor_on_needs_no_new_proof(
