@@ -71,6 +71,9 @@ class CallbackForm(forms.Form):
     code = forms.CharField(required=False, max_length=2000)
     error = forms.CharField(required=False, max_length=200)
     error_description = forms.CharField(required=False, max_length=2000)
+    # RFC 9207: the server that answered. Cognito does not send it today; when it is sent, it
+    # must be our pool, or a response from another server is being passed off as the pool's.
+    iss = forms.CharField(required=False, max_length=2000, strip=False)
 
     error_messages = {
         "state_missing": "This sign-in link is incomplete. Please sign in again.",
@@ -79,6 +82,9 @@ class CallbackForm(forms.Form):
             "Please sign in again."
         ),
         "state_expired": "This sign-in took too long. Please sign in again.",
+        "issuer_mismatch": (
+            "This sign-in answer did not come from our sign-in service. Please sign in again."
+        ),
         "authorize_error": "The sign-in page reported a problem (%(error)s). Please sign in again.",
         # Cognito reports a third-party IdP's refusal, or a cancel, with an error_description.
         "idp_error": (
@@ -116,6 +122,10 @@ class CallbackForm(forms.Form):
             self._fail("state_unknown")
         if pending_login_expired(pending):
             self._fail("state_expired")
+        # Before the error and the code are read (RFC 9207 section 2.4): `?iss=` sent empty or
+        # too long counts as present, and is not our issuer.
+        if "iss" in self.data and cleaned.get("iss") != settings.COGNITO_ISSUER:
+            self._fail("issuer_mismatch")
         if error:
             code = "idp_error" if cleaned.get("error_description") else "authorize_error"
             self._fail(code, error=error)

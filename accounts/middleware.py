@@ -16,6 +16,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
@@ -30,6 +31,8 @@ logger = logging.getLogger("accounts")
 # Longer than a token request can take (connect + read timeouts), so a live holder keeps it.
 LOCK_TTL = 30
 LOCK_WAIT = 10.0
+# What a request whose tokens expired is told when another request's refresh is still running.
+RETRY_AFTER = 5
 # Writing the last-seen time on every request would save the session on every request.
 LAST_SEEN_RESOLUTION = 60
 
@@ -41,16 +44,27 @@ class TokenRefreshMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        signed_in = request.user.is_authenticated and session_keep_alive(request)
-        response = self.get_response(request)
+        try:
+            signed_in = request.user.is_authenticated and session_keep_alive(request)
+        except RefreshStillRunning:
+            signed_in, response = True, _try_again_shortly(request)
+        else:
+            response = self.get_response(request)
+        if getattr(request, "refresh_outlasted", False):
+            # Saved after this, the session must not put back tokens older than the store's.
+            _keep_newer_stored_tokens(request.session)
         if signed_in or request.user.is_authenticated:
             # Pages for a signed-in user must not be kept by the browser or any shared cache.
             patch_cache_control(response, no_store=True, private=True)
         return response
 
 
+class RefreshStillRunning(Exception):
+    """Another request is still refreshing this session's expired tokens: try again shortly."""
+
+
 def session_keep_alive(request: HttpRequest) -> bool:
-    """False when the user was just signed out (idle too long, or tokens no longer refreshable)."""
+    """False when the user was just signed out; RefreshStillRunning if expired tokens must wait."""
     session = request.session
     now = time.time()
     last_seen = session.get(LAST_SEEN)
@@ -65,6 +79,15 @@ def session_keep_alive(request: HttpRequest) -> bool:
         return True
     try:
         _refresh_once(request)
+    except _LockWaitTimeout:
+        # The other request is slow, not failed: never sign out for it. Its refresh is due
+        # ahead of expiry (the margin), so a token that is still valid serves this request.
+        request.refresh_outlasted = True  # type: ignore[attr-defined]
+        if tokens.expires_at > time.time():
+            logger.info("event=refresh_wait_timeout user_id=%s outcome=proceed", request.user.pk)
+            return True
+        logger.warning("event=refresh_wait_timeout user_id=%s outcome=retry", request.user.pk)
+        raise RefreshStillRunning from None
     except (ManagedLoginError, UserPoolError) as failure:
         logger.warning("event=refresh_failed user_id=%s reason=%s", request.user.pk, failure.code)
         _sign_out(request, "Your session has ended. Please sign in again.")
@@ -147,12 +170,31 @@ def _lock_acquire(lock_key: str) -> bool:
     return True
 
 
+class _LockWaitTimeout(Exception):
+    """The request holding the refresh lock outlasted LOCK_WAIT."""
+
+
 def _lock_wait(lock_key: str) -> None:
     deadline = time.monotonic() + LOCK_WAIT
     while TokenRefreshLock.objects.filter(session_key=lock_key).exists():
         if time.monotonic() > deadline:
-            raise ManagedLoginError("refresh_lock_timeout", status=503)
+            raise _LockWaitTimeout
         time.sleep(0.05)
+
+
+def _keep_newer_stored_tokens(session: SessionBase) -> None:
+    """Take the store's tokens if another request saved newer ones while this one ran."""
+    current = _stored_tokens(session.session_key) if session.session_key else None
+    mine = tokens_get(session)
+    if current is not None and mine is not None and current.expires_at > mine.expires_at:
+        session[TOKENS] = asdict(current)
+
+
+def _try_again_shortly(request: HttpRequest) -> HttpResponse:
+    message = "We are renewing your sign-in. Please try again in a few seconds."
+    response = render(request, "accounts/try_again.html", {"message": message}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def _sign_out(request: HttpRequest, message: str) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import threading
 import time
 from typing import Any
@@ -24,6 +25,10 @@ ALGORITHM = "RS256"
 # A Cognito token is about 1 KB; anything far larger is not one, so it is refused before parsing.
 MAX_TOKEN_LENGTH = 16 * 1024
 MAX_JWKS_BYTES = 256 * 1024
+# Cognito's longest ID or access token validity is one day; a token meant to live longer, or
+# issued longer ago, was not issued by the pool as configured today (or is a replay).
+MAX_TOKEN_LIFETIME = 24 * 60 * 60
+TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 
 
 class TokenInvalid(Exception):
@@ -68,22 +73,39 @@ def _b64url_decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
+class _CognitoJWT(jwt.PyJWT):
+    """PyJWT, but time claims must be JSON numbers: PyJWT would read "9999999999" as one."""
+
+    def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
+        # Called after the signature check and before PyJWT compares the times.
+        payload = super()._decode_payload(decoded)
+        for name in TIME_CLAIMS:
+            if name in payload and not _is_number(payload[name]):
+                raise jwt.DecodeError(f"{name} must be a number")
+        return payload
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int in Python, and json.loads reads NaN and Infinity: none is a time.
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 class JwksCache:
-    """An issuer's signing keys: fetched lazily, refetched on an unknown kid at most every N s."""
+    """An issuer's signing keys: fetched lazily, refetched at once for a kid not yet seen."""
 
     def __init__(
         self,
         jwks_url: str,
         *,
         timeout: tuple[float, float] = (2.0, 3.0),
-        min_refetch_interval: float = 10.0,
+        penalty_seconds: float = 10.0,
     ) -> None:
         self.jwks_url = jwks_url
         self.timeout = timeout
-        self.min_refetch_interval = min_refetch_interval
+        self.penalty_seconds = penalty_seconds
         self.fetch_count = 0
         self._keys: dict[str, RSAPublicKey] = {}
-        self._fetched_at: float | None = None
+        self._penalty_until = 0.0
         self._last_fetch_failed = False
         self._lock = threading.Lock()
         self._http = requests.Session()
@@ -95,25 +117,21 @@ class JwksCache:
             return key
         with self._lock:
             key = self._keys.get(kid)
-            if key is None and self._may_refetch():
+            if key is None and time.monotonic() >= self._penalty_until:
                 self._refresh()
                 key = self._keys.get(kid)
+                # As aws-jwt-verify's penalty box: a key the issuer just published is fetched
+                # at once, but a fetch that did not find the kid (or failed) holds every further
+                # fetch back for a while, so kids an attacker makes up cannot flood the issuer.
+                if key is None:
+                    self._penalty_until = time.monotonic() + self.penalty_seconds
         if key is not None:
             return key
         if not self._keys and self._last_fetch_failed:
             raise JwksUnavailable(self.jwks_url)
         raise TokenInvalid("unknown_kid")
 
-    def _may_refetch(self) -> bool:
-        # Unknown kids come from the token, so an attacker could send many: never let them
-        # turn into more than one request to the issuer per interval.
-        return (
-            self._fetched_at is None
-            or time.monotonic() - self._fetched_at >= self.min_refetch_interval
-        )
-
     def _refresh(self) -> None:
-        self._fetched_at = time.monotonic()
         self.fetch_count += 1
         try:
             keys = self._fetch()
@@ -174,7 +192,7 @@ class CognitoTokenValidator:
         self.jwks = jwks
         self.leeway = leeway
         # Built once: PyJWT merges per-call options on every decode, so pass none per call.
-        self._jwt = jwt.PyJWT(
+        self._jwt = _CognitoJWT(
             {
                 "require": ["exp", "iat", "sub", "iss", "token_use"],
                 "strict_aud": True,
@@ -216,7 +234,7 @@ class CognitoTokenValidator:
     def _decode(self, token: str, *, audience: str | None) -> dict[str, Any]:
         key = self.jwks.get_key(_header_kid(token))
         try:
-            return self._jwt.decode(
+            claims = self._jwt.decode(
                 token,
                 key,
                 algorithms=[ALGORITHM],
@@ -226,6 +244,11 @@ class CognitoTokenValidator:
             )
         except jwt.PyJWTError as error:
             raise TokenInvalid(_pyjwt_code(error), str(error)) from None
+        # PyJWT checks only that iat is not in the future. Bounding the lifetime also bounds
+        # the age: exp is not yet past, so iat is at most MAX_TOKEN_LIFETIME (+ leeway) ago.
+        if claims["exp"] - claims["iat"] > MAX_TOKEN_LIFETIME:
+            raise TokenInvalid("lifetime_too_long")
+        return claims
 
 
 def _header_kid(token: object) -> str:

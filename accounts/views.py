@@ -115,6 +115,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     """Finish managed login and sign the user in.
 
     Checked before any token request: `state` present, started in this session, unused, fresh;
+    `iss`, when sent (RFC 9207), our pool;
     no `?error=`. Then the code is exchanged with the configured redirect_uri and the PKCE
     verifier, and the ID token (signature, iss, aud, token_use, exp, nonce, at_hash) and access
     token (signature, iss, client_id, token_use, exp) are verified.

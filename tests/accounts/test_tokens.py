@@ -427,26 +427,26 @@ def test_jwks_is_fetched_lazily_and_once_for_many_validations(
     assert jwks_server.hits == 1
 
 
-def test_unknown_kid_refetches_at_most_once_per_interval(
+def test_unknown_kid_refetches_once_then_waits_out_the_penalty(
     jwks_server: JwksServer, id_key: SigningKey, rogue_key: SigningKey
 ) -> None:
-    jwks = JwksCache(jwks_server.url, min_refetch_interval=0.3)
+    jwks = JwksCache(jwks_server.url, penalty_seconds=0.3)
     validator = CognitoTokenValidator(issuer=ISSUER, client_id=CLIENT_ID, jwks=jwks)
     validator.validate_id_token(id_key.sign(id_claims()))
     unknown = rogue_key.sign(id_claims())
     for _ in range(20):
         assert_rejected("unknown_kid", lambda: validator.validate_id_token(unknown))
-    assert jwks_server.hits == 1
+    assert jwks_server.hits == 2
     time.sleep(0.35)
     assert_rejected("unknown_kid", lambda: validator.validate_id_token(unknown))
-    assert jwks_server.hits == 2
+    assert jwks_server.hits == 3
 
 
 def test_a_rotated_in_key_is_found_by_refetching(
     jwks_server: JwksServer, id_key: SigningKey, rogue_key: SigningKey
 ) -> None:
     validator = CognitoTokenValidator(
-        issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(jwks_server.url, min_refetch_interval=0)
+        issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(jwks_server.url, penalty_seconds=0)
     )
     validator.validate_id_token(id_key.sign(id_claims()))
     jwks_server.keys.append(rogue_key.jwk())
@@ -458,7 +458,7 @@ def test_a_failed_refetch_keeps_the_last_good_keys(
     jwks_server: JwksServer, id_key: SigningKey, rogue_key: SigningKey
 ) -> None:
     validator = CognitoTokenValidator(
-        issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(jwks_server.url, min_refetch_interval=0)
+        issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(jwks_server.url, penalty_seconds=0)
     )
     token = id_key.sign(id_claims())
     validator.validate_id_token(token)
