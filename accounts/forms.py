@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -15,7 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 
 from accounts import ratelimit, userpool
-from accounts.services import ManagedLoginError, PendingLogin, Tokens, login_complete
+from accounts.services import (
+    ManagedLoginError,
+    PendingLogin,
+    Tokens,
+    login_complete,
+    token_revoke,
+)
 from accounts.session import (
     SigninAttempt,
     StoredTokens,
@@ -168,7 +175,10 @@ _USERPOOL_ERRORS = {
 }
 _WRONG_CODE = "That code is not right. Please check it and try again."
 _EXPIRED_CODE = "That code has expired. Please ask for a new one."
-_NO_CODE_SENT = "We could not send a sign-in code for this account."
+_NO_CODE_SENT = (
+    "We could not send a sign-in code for this account. Accounts with two-step sign-in use "
+    "their password and second factor."
+)
 
 
 def _widget(
@@ -318,9 +328,10 @@ class CodeSigninForm(UserPoolForm):
 
     error_messages = {
         **_USERPOOL_ERRORS,
+        # Also the answer for accounts with MFA, which the pool's trigger refuses: a code never
+        # replaces their second factor. No password was given: saying more would tell anyone
+        # which accounts exist and how they stand. The password form leads such accounts on.
         "not_authorized": _NO_CODE_SENT,
-        # No password was given: saying more would tell anyone which accounts exist and how
-        # they stand. The password form leads such accounts to their step.
         "user_not_confirmed": _NO_CODE_SENT,
         "password_reset_required": _NO_CODE_SENT,
         "unsupported_challenge": "This account needs a sign-in step this site cannot do.",
@@ -354,6 +365,10 @@ class ChallengeForm(UserPoolForm):
         "invalid_password": "That password does not meet the password policy below.",
         "unsupported_challenge": "This account needs a sign-in step this site cannot do.",
         "mfa_not_set_up": "This sign-in method is not set up for your account.",
+        "mfa_required": (
+            "This account has two-step sign-in: please sign in with your password and your "
+            "second factor."
+        ),
     }
 
     def __init__(self, data: Any = None, *, attempt: SigninAttempt, address: str) -> None:
@@ -380,6 +395,7 @@ class ChallengeForm(UserPoolForm):
             "session_expired",
             "not_authorized",
             "unsupported_challenge",
+            "mfa_required",
         }
 
 
@@ -480,10 +496,10 @@ class CustomChallengeForm(ChallengeForm):
         widget=_widget("mfa-code", autocomplete="one-time-code"),
     )
 
-    @sensitive_variables("cleaned")
+    @sensitive_variables("cleaned", "result")
     def answer(self, cleaned: dict[str, Any]) -> Any:
         challenge = self.attempt.challenge
-        return self.call(
+        result = self.call(
             userpool.challenge_answer,
             limit=ratelimit.MFA,
             account=challenge.username,
@@ -491,6 +507,25 @@ class CustomChallengeForm(ChallengeForm):
             answer=cleaned["answer_text"],
             address=self.address,
         )
+        if isinstance(result, Tokens):
+            self._second_factor_check(result)
+        return result
+
+    @sensitive_variables("tokens")
+    def _second_factor_check(self, tokens: Tokens) -> None:
+        """Refuse tokens that a code alone won for an account with MFA on.
+
+        This site starts CUSTOM_AUTH without a password, so the emailed code was the only factor.
+        Cognito leaves custom auth to the pool's DefineAuthChallenge trigger; the sample trigger
+        refuses MFA accounts, and this check holds even when a pool's trigger does not.
+        """
+        profile = self.call(userpool.profile_get, access_token=tokens.access_token)
+        if not profile.mfa_enabled:
+            return
+        # Dropped here either way (never shown to anyone); revoked too, if the pool answers.
+        with contextlib.suppress(ManagedLoginError):
+            token_revoke(refresh_token=tokens.refresh_token)
+        self.fail("mfa_required")
 
 
 class SignupForm(UserPoolForm):
@@ -667,6 +702,48 @@ class ChangePasswordForm(SignedInForm):
         return cleaned
 
 
+class ReauthenticateForm(SignedInForm):
+    """The signed-in user's password once more, checked against the pool: a fresh proof."""
+
+    password = forms.CharField(
+        max_length=256,
+        strip=False,
+        widget=_widget(
+            "password", kind=forms.PasswordInput, autocomplete="current-password", autofocus=""
+        ),
+    )
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    error_messages = {
+        **_USERPOOL_ERRORS,
+        "not_authorized": "That password is not right.",
+        "password_reset_required": "You must choose a new password: sign out and reset it.",
+    }
+
+    @sensitive_variables("cleaned", "password", "result")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if password := cleaned.get("password"):
+            # The pool checks the password by signing in again, as this user only. An MFA
+            # challenge comes only after the password was accepted, so it proves the password.
+            result = self.call(
+                userpool.signin_start,
+                limit=ratelimit.SIGNIN,
+                account=self.account,
+                username=self.account,
+                password=password,
+                address=self.address,
+            )
+            if isinstance(result, Tokens):
+                with contextlib.suppress(ManagedLoginError):
+                    token_revoke(refresh_token=result.refresh_token)  # a set nobody needs
+        return cleaned
+
+    @property
+    def next_url(self) -> str:
+        return LoginStartForm({"next": self.data.get("next", "")}).next_url
+
+
 class ProfileForm(SignedInForm):
     """Allow-listed attributes only; a changed email address counts once its code is entered."""
 
@@ -683,6 +760,11 @@ class ProfileForm(SignedInForm):
         "alias_exists": "An account with this email address already exists.",
         "not_authorized": "Your session has ended. Please sign in again.",
     }
+
+    @property
+    def changes_email(self) -> bool:
+        """Whether this change needs a recent proof: a new email can take over the account."""
+        return self.is_bound and "email" in self.changed_data
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -758,6 +840,15 @@ class MfaSettingsForm(SignedInForm):
         self.fields["enabled"].choices = choices
         self.fields["preferred"].choices = [("", "No preference"), *choices]
 
+    @property
+    def turns_factor_off(self) -> bool:
+        """Whether this change turns off a factor that is on now: it needs a recent proof."""
+        if not self.is_bound:
+            return False
+        widget = self.fields["enabled"].widget
+        wanted = widget.value_from_datadict(self.data, self.files, self.add_prefix("enabled"))
+        return bool(set(self.initial["enabled"]) - set(wanted or ()))
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if self.errors:
@@ -801,7 +892,7 @@ class TotpEnrolForm(SignedInForm):
 
 
 class SignOutEverywhereForm(SignedInForm):
-    """End every session of this user, on every device (GlobalSignOut)."""
+    """End every refresh token of this user at the pool, on every device (GlobalSignOut)."""
 
     error_messages = {**_USERPOOL_ERRORS, "not_authorized": "Your session has already ended."}
 

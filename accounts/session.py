@@ -31,6 +31,9 @@ CONFIRMING_USERNAME = "accounts.confirming_username"
 RESETTING_USERNAME = "accounts.resetting_username"
 # A TOTP secret being enrolled from the MFA settings page, until its first code is checked.
 TOTP_ENROLMENT = "accounts.totp_enrolment"
+# When the user last proved who they are (a sign-in, or the password asked again): account
+# changes that could lock the owner out need a recent proof (see `proof_is_recent`).
+PROVEN_AT = "accounts.proven_at"
 
 # How the session's tokens were obtained, which decides how they are refreshed.
 FLOW_MANAGED = "managed"
@@ -119,6 +122,21 @@ def session_start(session: SessionBase, tokens: Tokens, *, flow: str = FLOW_MANA
     session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE))
     session[LAST_SEEN] = time.time()
     session[SIGNED_IN_WITH] = identity_provider_of(tokens.claims)
+    proof_record(session)  # a sign-in is a fresh proof
+
+
+def proof_record(session: SessionBase) -> None:
+    """The user has just proved who they are (signed in, or entered their password again)."""
+    session[PROVEN_AT] = time.time()
+
+
+def proof_is_recent(session: SessionBase) -> bool:
+    """Whether the last proof is younger than REAUTHENTICATION_SECONDS."""
+    proven_at = session.get(PROVEN_AT)
+    return (
+        isinstance(proven_at, float)
+        and 0 <= time.time() - proven_at < settings.REAUTHENTICATION_SECONDS
+    )
 
 
 def identity_provider_of(claims: dict[str, Any]) -> dict[str, str] | None:

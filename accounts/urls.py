@@ -25,6 +25,7 @@ urlpatterns = [
     path("password/forgot/", views.password_forgot, name="password_forgot"),
     path("password/reset/", views.password_reset, name="password_reset"),
     path("password/change/", views.password_change, name="password_change"),
+    path("reauthenticate/", views.reauthenticate, name="reauthenticate"),
     path("profile/", views.profile, name="profile"),
     path("profile/verify/", views.profile_verify, name="profile_verify"),
     path("mfa/", views.mfa, name="mfa"),

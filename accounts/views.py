@@ -42,6 +42,7 @@ from accounts.forms import (
     MfaSetupForm,
     NewPasswordForm,
     ProfileForm,
+    ReauthenticateForm,
     ResendCodeForm,
     ResetPasswordForm,
     SelectMfaForm,
@@ -70,6 +71,8 @@ from accounts.session import (
     SigninAttempt,
     StoredTokens,
     pending_login_add,
+    proof_is_recent,
+    proof_record,
     session_start,
     signin_attempt_get,
     signin_attempt_pop,
@@ -449,6 +452,49 @@ def _may_manage_account(tokens: StoredTokens) -> bool:
     return ACCOUNT_SCOPE in str(claims.get("scope", "")).split()
 
 
+def recent_proof_required(view: TokensView) -> TokensView:
+    """Every POST needs a proof from the last REAUTHENTICATION_SECONDS, else the password first.
+
+    For changes that could lock the owner out if a session were stolen: turning MFA off,
+    replacing the authenticator, changing the email, adding a passkey.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+        if request.method == "POST" and not proof_is_recent(request.session):
+            return _proof_ask(request)
+        return view(request, tokens)
+
+    return wrapper
+
+
+def _proof_ask(request: HttpRequest) -> HttpResponse:
+    """Off to the password page, which comes back to this page (the POST is not replayed)."""
+    messages.info(request, "Please enter your password again to make this change.")
+    return redirect(f"{reverse('accounts:reauthenticate')}?{urlencode({'next': request.path})}")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@api_tokens_required
+def reauthenticate(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Enter the password again (checked by the pool), then go back to what you were doing."""
+    form = ReauthenticateForm(
+        request.POST or None,
+        tokens=tokens,
+        address=client_address(request),
+        initial={"next": request.GET.get("next", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        proof_record(request.session)
+        logger.info("event=reauthenticated user_id=%s", request.user.pk)
+        return redirect(form.next_url)
+    if form.is_bound:
+        logger.warning("event=reauthenticate_failed reason=%s", form.failure_code)
+    return _form_page(request, "accounts/reauthenticate.html", form)
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -560,6 +606,8 @@ def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
         address=client_address(request),
         initial=current.attributes,
     )
+    if form.changes_email and not proof_is_recent(request.session):
+        return _proof_ask(request)
     if request.method == "POST" and form.is_valid():
         if form.result is not None:  # a new email address: it counts once its code is entered
             messages.info(request, f"We sent a code to {form.result.destination}.")
@@ -597,6 +645,8 @@ def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
         tokens=tokens,
         address=client_address(request),
     )
+    if form.turns_factor_off and not proof_is_recent(request.session):
+        return _proof_ask(request)
     if request.method == "POST" and form.is_valid():
         messages.success(request, "Your sign-in settings are saved.")
         return redirect("accounts:mfa")
@@ -607,11 +657,18 @@ def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@recent_proof_required
 def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
-    """Set up (or replace) the authenticator app: a QR code, then its first code."""
-    secret = _totp_enrolment(request, tokens)
-    if secret is None:
-        return _error_page(request, _SESSION_ENDED, 401)
+    """Set up (or replace) the authenticator app: a new secret on POST, a QR code, a first code."""
+    if request.method == "POST" and "start" in request.POST:
+        if _totp_enrolment_start(request, tokens) is None:
+            return _error_page(request, _SESSION_ENDED, 401)
+        return redirect("accounts:mfa_totp")
+    stored = request.session.get(TOTP_ENROLMENT)
+    if not stored:
+        # A new secret is asked for with the button on the MFA page: a GET changes nothing.
+        return redirect("accounts:mfa")
+    secret = TotpSecret(**stored)
     form = TotpEnrolForm(request.POST or None, tokens=tokens, address=client_address(request))
     if request.method == "POST" and form.is_valid():
         request.session.pop(TOTP_ENROLMENT, None)
@@ -625,16 +682,18 @@ def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @never_cache
 @api_tokens_required
 def signout_everywhere(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
-    """Sign out on every device (GlobalSignOut), then here."""
+    """Sign out on every device: the pool's tokens (GlobalSignOut), every session on this site,
+    then this browser's managed-login session at the pool's /logout."""
     form = SignOutEverywhereForm(request.POST, tokens=tokens, address=client_address(request))
     if not form.is_valid() and form.failure_code != "not_authorized":
         return _error_page(request, form.non_field_errors()[0], form.failure_status)
-    user_id = request.user.pk
+    user = request.user
+    user.sessions_end_everywhere()
     tokens_pop(request.session)
     auth_logout(request)
-    logger.info("event=logout_everywhere user_id=%s", user_id)
+    logger.info("event=logout_everywhere user_id=%s", user.pk)
     messages.info(request, "You are signed out on every device.")
-    return redirect("home")
+    return redirect(logout_url())
 
 
 _SESSION_ENDED = "Your session has ended or cannot change account settings. Please sign in again."
@@ -661,11 +720,8 @@ def _profile_or_none(tokens: StoredTokens) -> Profile | None:
         return None
 
 
-def _totp_enrolment(request: HttpRequest, tokens: StoredTokens) -> TotpSecret | None:
-    """The secret being enrolled: kept server-side until its first code, new on the first visit."""
-    stored = request.session.get(TOTP_ENROLMENT)
-    if stored:
-        return TotpSecret(**stored)
+def _totp_enrolment_start(request: HttpRequest, tokens: StoredTokens) -> TotpSecret | None:
+    """A new secret (AssociateSoftwareToken), kept server-side until its first code is checked."""
     try:
         secret = totp_associate(access_token=tokens.access_token, username=tokens.username)
     except UserPoolError:

@@ -193,6 +193,9 @@ if COGNITO_AUTH_FLOW not in ("USER_SRP_AUTH", "USER_PASSWORD_AUTH"):
 COGNITO_ADMIN_AUTH = env.bool("COGNITO_ADMIN_AUTH", default=False)
 # How long a sign-in may wait on one challenge step: Cognito's AuthSessionValidity (3 min default).
 COGNITO_AUTH_SESSION_SECONDS = env.int("COGNITO_AUTH_SESSION_SECONDS", default=180)
+# How recent a proof (sign-in or password) must be to turn MFA off, replace the authenticator,
+# change the email or add a passkey.
+REAUTHENTICATION_SECONDS = 5 * 60
 # The only user attributes the app ever sends to the pool (sign-up, new password, profile).
 COGNITO_USER_ATTRIBUTES = env.list(
     "COGNITO_USER_ATTRIBUTES", default=["email", "given_name", "family_name"]

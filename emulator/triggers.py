@@ -35,6 +35,9 @@ class TriggerContext:
 
     function_name: str
     inbox: Inbox
+    # The user's active MFA factors: what a real Lambda reads with AdminGetUser
+    # (UserMFASettingList), since Cognito's event does not carry them.
+    mfa_factors: tuple[str, ...] = ()
 
 
 def configured(state: EmulatorState, pool_id: str) -> bool:
@@ -78,7 +81,14 @@ def invoke(
         },
         "response": response,
     }
-    result = handler(event, TriggerContext(function_name=function_name, inbox=state.inbox))
+    from emulator.challenges import mfa_factors  # challenges imports this module
+
+    context = TriggerContext(
+        function_name=function_name,
+        inbox=state.inbox,
+        mfa_factors=tuple(mfa_factors(state, user)),
+    )
+    result = handler(event, context)
     if not isinstance(result, dict) or not isinstance(result.get("response"), dict):
         raise InvalidLambdaResponse(f"Invalid lambda response from {trigger}.")
     return result["response"]
@@ -88,9 +98,21 @@ def invoke(
 
 
 def define_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
-    """DefineAuthChallenge: SRP first if the client started with it, then the emailed code."""
+    """DefineAuthChallenge: SRP first if the client started with it, then the emailed code.
+
+    Accounts with MFA are refused: an emailed code is a first factor, and it never replaces the
+    second factor an account has. Cognito's own choice-based sign-in draws the same line: a user
+    with MFA configured is not offered passwordless sign-in (email or SMS one-time passwords), the
+    one exception being a passkey with user verification once passkey MFA is on for the user
+    (user-pool-settings-mfa.html#user-pool-settings-mfa-prerequisites; API_WebAuthnMfaSettingsType:
+    "passkey sign-in is available when MFA is required"). For custom auth Cognito leaves the rule
+    to this trigger.
+    """
     session = event["request"]["session"]
     response = event["response"]
+    if context.mfa_factors:
+        response.update(issueTokens=False, failAuthentication=True)
+        return event
     last = session[-1] if session else None
     tries = [entry for entry in session if entry["challengeName"] == "CUSTOM_CHALLENGE"]
     if last and last["challengeName"] == "SRP_A":

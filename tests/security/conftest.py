@@ -1,12 +1,9 @@
-"""Fixtures of the attack tests: each test starts with no rate-limit counts left by another."""
+"""The account tests' fixtures (sign-ins, a clean rate-limit cache) serve the attack tests too."""
 
-from __future__ import annotations
-
-import pytest
-from django.core.cache import cache
-
-
-@pytest.fixture(autouse=True)
-def _no_rate_limit_leftovers() -> None:
-    """Rate-limit counters live in the cache: each test starts with none."""
-    cache.clear()
+from tests.accounts.conftest import (  # noqa: F401
+    _no_rate_limit_leftovers,
+    _plain_static_storage,
+    api_signed_in,
+    bob,
+    sign_in,
+)
