@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -206,9 +206,23 @@ def signin_start(*, username: str, password: str, address: str) -> Tokens | Chal
 
 
 def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
-    """Start the pool's custom challenge (CUSTOM_AUTH): here, a one-time code sent by email."""
+    """Start the pool's custom challenge (CUSTOM_AUTH): here, a one-time code sent by email.
+
+    The pool hides unknown users behind a challenge no answer passes (`userNotFound`); an
+    unconfirmed account, or one whose password must be reset, gets the same decoy here, so that
+    asking for a code never tells which accounts exist or how they stand.
+    """
     params = {"USERNAME": username, **_secret_hash(username)}
-    return _result(_initiate("CUSTOM_AUTH", params, address=address), username=username)
+    try:
+        return _result(_initiate("CUSTOM_AUTH", params, address=address), username=username)
+    except UserPoolError as error:
+        if error.code not in _HIDDEN_STANDINGS:
+            raise
+    return Challenge(name="CUSTOM_CHALLENGE", session="", username=username)
+
+
+# What a code sign-in must not reveal about an account that exists.
+_HIDDEN_STANDINGS = {"user_not_confirmed", "password_reset_required"}
 
 
 @sensitive_variables("answer", "responses")
@@ -220,6 +234,8 @@ def challenge_answer(
     attributes: dict[str, str] | None = None,
 ) -> Tokens | Challenge:
     """Answer one challenge (an MFA code, a chosen MFA type, a new password, a custom answer)."""
+    if not challenge.session:
+        return _decoy_answer(challenge)
     if challenge.name in MFA_CODE_CHALLENGES:
         responses = {MFA_CODE_CHALLENGES[challenge.name]: answer}
     elif challenge.name == "NEW_PASSWORD_REQUIRED":
@@ -233,6 +249,18 @@ def challenge_answer(
     responses |= {"USERNAME": challenge.username, **_secret_hash(challenge.username)}
     response = _respond(challenge.name, challenge.session, responses, address=address)
     return _result(response, username=challenge.username)
+
+
+def _decoy_answer(challenge: Challenge) -> Challenge:
+    """A decoy takes wrong answers as the pool's code challenge does: three, then it ends."""
+    tries = int(challenge.parameters.get("DECOY_TRIES", "0")) + 1
+    if tries >= _CUSTOM_CODE_TRIES:
+        raise UserPoolError("not_authorized")
+    return replace(challenge, parameters={"DECOY_TRIES": str(tries)})
+
+
+# The sample custom-auth trigger's tries per code (emulator/triggers.py MAX_CODE_TRIES).
+_CUSTOM_CODE_TRIES = 3
 
 
 def mfa_setup_start(*, challenge: Challenge) -> TotpSecret:

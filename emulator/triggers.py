@@ -100,19 +100,17 @@ def invoke(
 def define_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
     """DefineAuthChallenge: SRP first if the client started with it, then the emailed code.
 
-    Accounts with MFA are refused: an emailed code is a first factor, and it never replaces the
-    second factor an account has. Cognito's own choice-based sign-in draws the same line: a user
-    with MFA configured is not offered passwordless sign-in (email or SMS one-time passwords), the
-    one exception being a passkey with user verification once passkey MFA is on for the user
+    Accounts with MFA never get a code (see `create_email_code`): an emailed code is a first
+    factor, and it never replaces the second factor an account has. Cognito's own choice-based
+    sign-in draws the same line: a user with MFA configured is not offered passwordless sign-in
+    (email or SMS one-time passwords), the one exception being a passkey with user verification
+    once passkey MFA is on for the user
     (user-pool-settings-mfa.html#user-pool-settings-mfa-prerequisites; API_WebAuthnMfaSettingsType:
     "passkey sign-in is available when MFA is required"). For custom auth Cognito leaves the rule
     to this trigger.
     """
     session = event["request"]["session"]
     response = event["response"]
-    if context.mfa_factors:
-        response.update(issueTokens=False, failAuthentication=True)
-        return event
     last = session[-1] if session else None
     tries = [entry for entry in session if entry["challengeName"] == "CUSTOM_CHALLENGE"]
     if last and last["challengeName"] == "SRP_A":
@@ -133,15 +131,18 @@ def define_email_code(event: dict[str, Any], context: TriggerContext) -> dict[st
 def create_email_code(event: dict[str, Any], context: TriggerContext) -> dict[str, Any]:
     """CreateAuthChallenge: email a new code on the first try, keep it for the retries.
 
-    A code goes only to a verified address (`email_verified`): an unverified one may be anybody's.
-    With no verified address, or no such user (`userNotFound`), nothing is sent and the caller
-    gets the same challenge, which no answer passes, so the answer never tells who exists.
+    A code goes only to a verified address (`email_verified`) of an account without MFA: an
+    unverified address may be anybody's, and a code alone must not pass a second factor. With no
+    such address, an account with MFA, or no such user (`userNotFound`), nothing is sent and the
+    caller gets the same challenge, which no answer passes, so the answer never tells who exists
+    or which accounts have MFA.
     """
     request = event["request"]
     attributes = request["userAttributes"]
     email = attributes.get("email", "")
     deliverable = (
         not request.get("userNotFound")
+        and not context.mfa_factors
         and bool(email)
         and attributes.get("email_verified") == "true"
     )

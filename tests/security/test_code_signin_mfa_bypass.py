@@ -8,6 +8,7 @@ for one even when a pool's trigger lets them through. Real HTTP to the emulator 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from django.test import Client
 
 from accounts import userpool
 from accounts.session import SIGNIN_ATTEMPT, TOKENS
-from emulator import seed
+from emulator import seed, triggers
 from tests.accounts.conftest import USERS, attempt_id, inbox_code, signed_in_as
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +43,15 @@ def code_signin(client: Client, emulator: Any, username: str) -> Any:
 def test_no_code_is_sent_to_an_account_with_mfa(
     emulator: Any, client: Client, username: str
 ) -> None:
-    response = client.post("/accounts/signin/code/", {"code-username": username})
+    asked = client.post("/accounts/signin/code/", {"code-username": username})
+    for guess in ("000000", "123456", "999999"):
+        answered = client.post(
+            "/accounts/signin/challenge/", {"attempt": attempt_id(client), "answer_text": guess}
+        )
 
-    assert response.status_code == 400
-    assert response.context["code_form"].failure_code == "not_authorized"
+    assert asked["Location"] == "/accounts/signin/challenge/"  # as for anyone: nothing revealed
     assert not code_sent(emulator, username)
+    assert answered["Location"] == "/accounts/signin/"  # three wrong answers end the attempt
     assert SIGNIN_ATTEMPT not in client.session and signed_in_as(client) is None
 
 
@@ -57,23 +62,26 @@ def test_an_account_without_mfa_signs_in_with_a_code(emulator: Any, client: Clie
     assert signed_in_as(client) == "bob"
 
 
-def test_the_answer_for_an_mfa_account_is_the_answer_for_an_unknown_one(
-    emulator: Any, client: Client
-) -> None:
-    mfa = client.post("/accounts/signin/code/", {"code-username": "alice"})
-    unknown = client.post("/accounts/signin/code/", {"code-username": "nobody-here"})
+def test_the_answer_for_an_mfa_account_is_the_answer_for_an_unknown_one(emulator: Any) -> None:
+    mfa, unknown = Client(), Client()
+    asked_mfa = mfa.post("/accounts/signin/code/", {"code-username": "alice"})
+    asked_unknown = unknown.post("/accounts/signin/code/", {"code-username": "nobody-here"})
 
-    assert mfa.status_code == unknown.status_code == 400
-    assert mfa.context["code_form"].errors == unknown.context["code_form"].errors
+    assert (asked_mfa.status_code, asked_mfa["Location"]) == (
+        asked_unknown.status_code,
+        asked_unknown["Location"],
+    )
+    assert mfa.get(asked_mfa["Location"]).status_code == 200
+    assert unknown.get(asked_unknown["Location"]).status_code == 200
 
 
-def test_the_sample_trigger_refuses_mfa_accounts_at_the_pool(emulator: Any) -> None:
-    with pytest.raises(userpool.UserPoolError) as refused:
-        userpool.custom_signin_start(username="alice", address="192.0.2.1")
-    started = userpool.custom_signin_start(username="bob", address="192.0.2.1")
+def test_the_sample_trigger_sends_no_code_to_an_mfa_account(emulator: Any) -> None:
+    for username in ("alice", "bob"):
+        started = userpool.custom_signin_start(username=username, address="192.0.2.1")
+        assert isinstance(started, userpool.Challenge) and started.name == "CUSTOM_CHALLENGE"
 
-    assert refused.value.code == "not_authorized"
-    assert isinstance(started, userpool.Challenge) and started.name == "CUSTOM_CHALLENGE"
+    assert not code_sent(emulator, "alice")
+    assert code_sent(emulator, "bob")
 
 
 # A pool whose DefineAuthChallenge forgets MFA: the app must hold the line by itself.
@@ -93,11 +101,17 @@ def define_code_for_anyone(event: dict[str, Any], context: Any) -> dict[str, Any
     return event
 
 
+def create_code_for_anyone(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A careless CreateAuthChallenge: a code to every verified address, MFA or not."""
+    return triggers.create_email_code(event, replace(context, mfa_factors=()))
+
+
 @pytest.fixture
 def careless_trigger(emulator: Any) -> None:
     emulator.state.flows.triggers[seed.USER_POOL_ID] = {
         **seed.CUSTOM_AUTH_TRIGGERS,
         "DefineAuthChallenge": f"{__name__}.define_code_for_anyone",
+        "CreateAuthChallenge": f"{__name__}.create_code_for_anyone",
     }
 
 

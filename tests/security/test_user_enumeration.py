@@ -194,14 +194,6 @@ def test_a_code_sign_in_answers_alike_for_unknown_and_unconfirmed_users(
     assert seen[UNKNOWN] == seen[unconfirmed]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "emulator: with PreventUserExistenceErrors ENABLED, Cognito still runs the custom-auth "
-        "triggers for an unknown user (event.request.userNotFound = true) so they can answer "
-        "with a challenge; the emulator refuses with NotAuthorized instead (issue 9, item 14)"
-    ),
-)
 def test_a_code_sign_in_answers_alike_for_existing_and_unknown_users(
     emulator: Any, pool_calls: list[str]
 ) -> None:
