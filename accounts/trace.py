@@ -143,18 +143,23 @@ def aws_hooks_register(events: Any) -> None:
     events.register("after-call-error", _aws_after, unique_id="trace-error")
 
 
-def _aws_before(params: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
-    context["trace"] = (time.perf_counter(), shown(params))
+def _aws_before(params: dict[str, Any], model: Any, context: dict[str, Any], **kwargs: Any) -> None:
+    if _recording.get() is not None:
+        # after-call-error names no operation: keep it here, with the start time.
+        service = model.service_model.service_name
+        context["trace"] = (time.perf_counter(), shown(params), service, model.name)
 
 
-def _aws_after(model: Any, context: dict[str, Any], parsed: Any = None, **kwargs: Any) -> None:
-    started, params = context.pop("trace", (time.perf_counter(), {}))
+def _aws_after(context: dict[str, Any], parsed: Any = None, **kwargs: Any) -> None:
+    if "trace" not in context:
+        return
+    started, params, service, operation = context.pop("trace")
     response = kwargs.get("http_response")
     status = response.status_code if response is not None else None
-    event, kind = _aws_event(model.service_model.service_name, model.name, params)
+    event, kind = _aws_event(service, operation, params)
     if event is None:
         return  # a call that is no step of a flow (the IdP list, the profile page)
-    what = f"{model.service_model.service_name} {model.name}"
+    what = f"{service} {operation}"
     ms = round((time.perf_counter() - started) * 1000)
     step(event, kind=kind, what=what, params=params, status=status, ms=ms)
     answer = parsed if isinstance(parsed, dict) else {}
@@ -200,8 +205,12 @@ def http_response(response: Any, *args: Any, **kwargs: Any) -> None:
     ms = round(response.elapsed.total_seconds() * 1000)
     what = f"POST {urlsplit(request.url).path}"
     step("token_request", kind=kind, what=what, params=params, status=response.status_code, ms=ms)
-    if response.status_code == 200:
-        step("tokens", kind=kind, what="answer", params=shown(response.json()))
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None  # not JSON: the caller refuses it; the trace must not fail before it does
+    if response.status_code == 200 and isinstance(answer, dict):
+        step("tokens", kind=kind, what="answer", params=shown(answer))
 
 
 class TraceMiddleware:
@@ -235,7 +244,7 @@ def _opening_step(request: HttpRequest, kind: str | None, continues: bool) -> No
     what = f"{request.method} {request.path}"
     if kind == "managed" and continues:
         step("callback", what=what, params=shown(request.GET.dict()))
-    elif kind in ("managed", "federated") and request.GET.get("idp", request.method) != "POST":
+    elif kind in ("managed", "federated") and request.method == "GET":
         step("start", what=what, params=shown(request.GET.dict()))
     elif kind in ("api", "federated") and request.method == "POST" and not continues:
         fields = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
@@ -287,7 +296,7 @@ def _keep(request: HttpRequest, recording: _Recording) -> None:
             flows.pop()
             kind = flow["kind"] if flow["kind"] != recording.kind else last["kind"]
             flow = last | {"kind": kind, "steps": (last["steps"] + flow["steps"])[:MAX_STEPS]}
-        elif not any("status" in s for s in flow["steps"]):
+        elif not any("status" in s or "ms" in s for s in flow["steps"]):
             continue  # nothing was asked of anyone (a form shown, credentials from the cache)
         numbers = STEPS[flow["kind"]]
         flow["steps"] = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from tests.accounts.conftest import (
     USERS,
     api_signin,
     attempt_id,
+    edit_session,
     hosted_sign_in,
     inbox_code,
     relative,
@@ -126,6 +128,40 @@ def test_a_refused_password_is_traced_with_the_pools_answer(client: Client, emul
         "NotAuthorizedException"
     ]
     assert flow["open"]
+
+
+def expire_tokens(client: Client) -> None:
+    def expire(store: Any) -> None:
+        store[TOKENS] = {**store[TOKENS], "expires_at": int(time.time())}
+
+    edit_session(client, expire)
+
+
+def test_a_managed_login_refresh_is_traced_as_the_flows_last_step(
+    client: Client, sign_in: Any
+) -> None:
+    sign_in("bob")
+    expire_tokens(client)
+
+    client.get("/")
+
+    flow = last_flow(client, "refresh_managed")
+    assert numbers(flow) == [16]
+    assert step_of(flow, "token_request")["params"]["grant_type"] == "refresh_token"
+    assert step_of(flow, "token_request")["params"]["refresh_token"] == REDACTED
+
+
+def test_an_api_sign_in_refresh_is_traced_as_the_flows_last_step(
+    client: Client, emulator: Any
+) -> None:
+    api_signin(client, "bob")
+    expire_tokens(client)
+
+    client.get("/")
+
+    flow = last_flow(client, "refresh_api")
+    assert numbers(flow) == [15]
+    assert step_of(flow, "refresh")["what"] == "cognito-idp GetTokensFromRefreshToken"
 
 
 @pytest.mark.parametrize(("provider", "username"), IDPS)
