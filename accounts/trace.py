@@ -257,29 +257,17 @@ def _opening_step(request: HttpRequest, kind: str | None, continues: bool) -> No
 
 def _closing_step(request: HttpRequest, response: HttpResponse, recording: _Recording) -> None:
     location = urlsplit(response.get("Location", ""))
+    status = response.status_code
+    checked = any(s["event"] == "check" for flow in recording.flows[-1:] for s in flow["steps"])
     if location.path.endswith("/oauth2/authorize"):
-        query = dict(parse_qsl(location.query))
-        step(
-            "authorize",
-            what="redirect to the authorize endpoint",
-            params=shown(query),
-            status=response.status_code,
-        )
+        query = shown(dict(parse_qsl(location.query)))
+        step("authorize", what="redirect to the authorize endpoint", params=query, status=status)
     elif recording.kind in ("identity", "protected") and recording.flow(recording.kind):
-        step(
-            "done",
-            kind=recording.kind,
-            what=f"{request.method} {request.path} answered",
-            status=response.status_code,
-        )
-    elif response.status_code in (302, 303) and any(
-        s["event"] == "check" for f in recording.flows for s in f["steps"]
-    ):
-        step(
-            "done",
-            what=f"signed in, tokens kept in the server-side session; sent to {location.path}",
-            status=response.status_code,
-        )
+        what = f"{request.method} {request.path} answered"
+        step("done", kind=recording.kind, what=what, status=status)
+    elif recording.kind in ("managed", "federated", "api") and checked and status in (302, 303):
+        what = f"signed in, tokens kept in the server-side session; sent to {location.path}"
+        step("done", what=what, status=status)
 
 
 def _keep(request: HttpRequest, recording: _Recording) -> None:
