@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.session import tokens_get
+from accounts.session import StoredTokens, tokens_get
 from accounts.tokens import TokenInvalid, token_validator
 from accounts.trace import TRACE
 from flows.steps import FLOWS
@@ -43,30 +43,38 @@ def index(request: HttpRequest) -> HttpResponse:
 def tokens(request: HttpRequest) -> HttpResponse:
     """The current ID and access tokens' claims and the identity credentials' metadata."""
     stored = tokens_get(request.session)
-    context: dict[str, Any] = {"tokens": [], "credentials": None}
-    if stored is not None:
-        validator = token_validator()
-        try:
-            # Verified, never merely decoded: what this page shows is what the site trusts.
-            id_claims = validator.validate_id_token(stored.id_token)
-            access_claims = validator.validate_access_token(stored.access_token)
-        except TokenInvalid:
-            context["invalid"] = True
-        else:
-            context["tokens"] = [
-                ("ID token", _claims(id_claims)),
-                ("Access token", _claims(access_claims)),
-            ]
-    credentials = credentials_cached(request)
-    if credentials is not None:
-        context["credentials"] = {
-            "identity_id": credentials.identity_id,
-            "role": role_name(credentials.role_arn),
-            "role_arn": credentials.role_arn,
-            "how": FLOW_LABELS_SHORT.get(credentials.flow, credentials.flow),
-            "expires": _when(credentials.expires_at),
-        }
+    claims = _verified_claims(stored) if stored else []
+    context = {
+        "tokens": claims or [],
+        "invalid": claims is None,
+        "credentials": _credentials_shown(request),
+    }
     return render(request, "flows/tokens.html", context)
+
+
+def _verified_claims(stored: StoredTokens) -> list[tuple[str, list[dict[str, Any]]]] | None:
+    """Each token's claims, verified (never merely decoded); None when they do not verify."""
+    validator = token_validator()
+    try:
+        id_claims = validator.validate_id_token(stored.id_token)
+        access_claims = validator.validate_access_token(stored.access_token)
+    except TokenInvalid:
+        return None
+    return [("ID token", _claims(id_claims)), ("Access token", _claims(access_claims))]
+
+
+def _credentials_shown(request: HttpRequest) -> dict[str, Any] | None:
+    """What may be shown of this session's identity credentials: never the keys."""
+    credentials = credentials_cached(request)
+    if credentials is None:
+        return None
+    return {
+        "identity_id": credentials.identity_id,
+        "role": role_name(credentials.role_arn),
+        "role_arn": credentials.role_arn,
+        "how": FLOW_LABELS_SHORT.get(credentials.flow, credentials.flow),
+        "expires": _when(credentials.expires_at),
+    }
 
 
 def _flow(flow: dict[str, Any]) -> dict[str, Any]:

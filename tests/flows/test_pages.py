@@ -12,6 +12,7 @@ from django.utils.html import escape
 from accounts.session import TOKENS
 from flows.steps import IDENTITY, MANAGED
 from identity.session import CREDENTIALS
+from tests.accounts.conftest import edit_session
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,19 @@ def test_the_claims_page_shows_claims_never_tokens(client: Client, sign_in: Any)
     for secret in keys.values():
         assert secret not in text
     assert page["Cache-Control"].count("no-store")
+
+
+def test_tokens_that_no_longer_verify_are_reported_not_shown(client: Client, sign_in: Any) -> None:
+    sign_in("bob")
+    edit_session(
+        client, lambda store: store.__setitem__(TOKENS, {**store[TOKENS], "id_token": "a.b.c"})
+    )
+
+    page = client.get("/accounts/tokens/")
+
+    assert page.status_code == 200
+    assert 'data-testid="error"' in page.content.decode()
+    assert 'data-testid="claim"' not in page.content.decode()
 
 
 def test_the_home_page_links_to_both_once_signed_in(client: Client, sign_in: Any) -> None:
