@@ -23,12 +23,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
+from accounts import trace
 from accounts.models import User
 from accounts.tokens import JwksUnavailable, TokenInvalid, token_validator
 
 logger = logging.getLogger("accounts")
 
 _http = requests.Session()
+_http.hooks["response"].append(trace.http_response)  # /flows/ shows each token request
 
 
 class ManagedLoginError(Exception):

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
+from accounts import trace
+
 logger = logging.getLogger("accounts")
 
 ALGORITHM = "RS256"
@@ -219,6 +221,7 @@ class CognitoTokenValidator:
             and not _same(claimed_hash, at_hash(access_token))
         ):
             raise TokenInvalid("at_hash_mismatch")
+        trace.checks_passed("id", claims, nonce=nonce, at_hash=access_token and claimed_hash)
         return claims
 
     def validate_access_token(self, token: str) -> dict[str, Any]:
@@ -229,6 +232,7 @@ class CognitoTokenValidator:
             raise TokenInvalid("wrong_token_use")
         if claims.get("client_id") != self.client_id:
             raise TokenInvalid("wrong_audience", "client_id")
+        trace.checks_passed("access", claims)
         return claims
 
     def _decode(self, token: str, *, audience: str | None) -> dict[str, Any]:

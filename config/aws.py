@@ -17,6 +17,8 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 
+from accounts import trace
+
 # Enough for every signed-in user of a busy worker; the least recently used client goes first.
 MAX_CLIENTS = 256
 
@@ -102,6 +104,7 @@ def aws_client(
                 retries={"mode": "standard", "max_attempts": 3},
             ),
         )
+        trace.aws_hooks_register(client.meta.events)  # /flows/ shows each call, no secret
         _clients[key] = client
         while len(_clients) > MAX_CLIENTS:
             _clients.popitem(last=False)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "federation",
     "identity",
     "protected",
+    "flows",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before the refresh, so /flows/ shows refreshes too.
+    "accounts.trace.TraceMiddleware",
     # After messages: it tells a user whose session it ends why.
     "accounts.middleware.TokenRefreshMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -7,6 +7,8 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Before accounts/: it serves /accounts/tokens/ as well as /flows/.
+    path("", include("flows.urls")),
     path("accounts/", include("accounts.urls")),
     path("federation/", include("federation.urls")),
     path("identity/", include("identity.urls")),

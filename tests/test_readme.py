@@ -36,6 +36,8 @@ CONTRACT_URLS = [
     "/identity/guest/",
     "/protected/",
     "/healthz",
+    "/flows/",
+    "/accounts/tokens/",
 ]
 CONTRACT_TESTIDS = [
     "username",
@@ -48,6 +50,8 @@ CONTRACT_TESTIDS = [
     "idp-<name>",
     "s3-object",
     "identity-id",
+    "flow-step",
+    "claim",
 ]
 DEMO_OPTIONS = ["--host", "--port", "--emulator-port", "--manifest"]
 
