@@ -96,7 +96,7 @@ def _note_create(request: HttpRequest) -> HttpResponse:
 
 
 @api_methods("GET", "DELETE")
-def note(request: HttpRequest, note_id: str) -> HttpResponse:
+def note(request: HttpRequest, note_id: int) -> HttpResponse:
     """GET: one of the caller's notes (notes/read). DELETE: remove it (notes/write)."""
     if request.method == "DELETE":
         return _note_delete(request, note_id)
@@ -104,18 +104,18 @@ def note(request: HttpRequest, note_id: str) -> HttpResponse:
 
 
 @scope_required(READ)
-def _note_read(request: HttpRequest, note_id: str) -> HttpResponse:
+def _note_read(request: HttpRequest, note_id: int) -> HttpResponse:
     # Another caller's note is "not found" too: its existence is not the caller's business.
-    found = Note.objects.filter(id=int(note_id), owner=request.bearer.owner).first()  # type: ignore[attr-defined]
+    found = Note.objects.filter(id=note_id, owner=request.bearer.owner).first()  # type: ignore[attr-defined]
     if found is None:
         return not_found(request)
     return _json(found.as_json())
 
 
 @scope_required(WRITE)
-def _note_delete(request: HttpRequest, note_id: str) -> HttpResponse:
+def _note_delete(request: HttpRequest, note_id: int) -> HttpResponse:
     owner = request.bearer.owner  # type: ignore[attr-defined]
-    deleted, _ = Note.objects.filter(id=int(note_id), owner=owner).delete()
+    deleted, _ = Note.objects.filter(id=note_id, owner=owner).delete()
     if not deleted:
         return not_found(request)
     return HttpResponse(status=204)
