@@ -11,6 +11,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 
 import jwt
@@ -224,13 +225,18 @@ class CognitoTokenValidator:
         trace.checks_passed("id", claims, nonce=nonce, at_hash=access_token and claimed_hash)
         return claims
 
-    def validate_access_token(self, token: str) -> dict[str, Any]:
-        """The claims of a verified access token issued to this client."""
+    def validate_access_token(
+        self, token: str, *, client_ids: Collection[str] | None = None
+    ) -> dict[str, Any]:
+        """The claims of a verified access token issued to this client (or one of `client_ids`)."""
         # Cognito access tokens carry client_id and no aud, so PyJWT must see no audience.
         claims = self._decode(token, audience=None)
         if claims["token_use"] != "access":
             raise TokenInvalid("wrong_token_use")
-        if claims.get("client_id") != self.client_id:
+        # A resource server may accept several app clients of the pool (a machine client too).
+        allowed = (self.client_id,) if client_ids is None else client_ids
+        client_id = claims.get("client_id")
+        if not isinstance(client_id, str) or client_id not in allowed:
             raise TokenInvalid("wrong_audience", "client_id")
         trace.checks_passed("access", claims)
         return claims

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "identity",
     "protected",
     "flows",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,8 @@ COGNITO_ISSUER = https_url(
 )
 COGNITO_DOMAIN = https_url("COGNITO_DOMAIN", env.str("COGNITO_DOMAIN"))
 COGNITO_SCOPES = env.list("COGNITO_SCOPES", default=["openid", "email", "profile"])
+# App clients whose access tokens the notes API accepts (api/); others get 401 invalid_token.
+API_ALLOWED_CLIENT_IDS = env.list("API_ALLOWED_CLIENT_IDS", default=[COGNITO_CLIENT_ID])
 COGNITO_IDENTITY_POOL_ID = env.str("COGNITO_IDENTITY_POOL_ID", default="")
 PROTECTED_BUCKET = env.str("PROTECTED_BUCKET", default="")
 # Federated sign-in: the IdP buttons come from the pool (DescribeUserPoolClient and
@@ -250,6 +253,7 @@ LOGGING = {
         "federation": {"handlers": ["console"], "level": "INFO"},
         "identity": {"handlers": ["console"], "level": "INFO"},
         "protected": {"handlers": ["console"], "level": "INFO"},
+        "api": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "INFO"},
     },
 }

@@ -13,4 +13,5 @@ urlpatterns = [
     path("federation/", include("federation.urls")),
     path("identity/", include("identity.urls")),
     path("protected/", include("protected.urls")),
+    path("api/", include("api.urls")),
 ]

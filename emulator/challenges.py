@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.cognitoidp.models import UserStatus
 
-from emulator import codes, passwords, srp, triggers
+from emulator import codes, passwords, pretoken, srp, triggers
 from emulator.errors import (
     CodeMismatch,
     CognitoError,
@@ -171,11 +171,16 @@ def _after_password(
 
 
 def _mfa_or_tokens(
-    state: EmulatorState, client: CognitoIdpUserPoolClient, user: CognitoIdpUser, *, admin: bool
+    state: EmulatorState,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser,
+    *,
+    admin: bool,
+    source: str = pretoken.AUTHENTICATION,
 ) -> dict[str, Any]:
     pool = state.pool
     if pool.mfa_config == "OFF":
-        return issue_tokens(state, client=client, user=user)
+        return issue_tokens(state, client=client, user=user, source=source)
     factors = mfa_factors(state, user)
     if not factors:
         if pool.mfa_config == "ON":
@@ -184,7 +189,7 @@ def _mfa_or_tokens(
                 _new_session(user, client, "MFA_SETUP", admin=admin),
                 {"MFAS_CAN_SETUP": json.dumps(["SOFTWARE_TOKEN_MFA"])},
             )
-        return issue_tokens(state, client=client, user=user)
+        return issue_tokens(state, client=client, user=user, source=source)
     preferred = user.preferred_mfa_setting
     if preferred in factors:
         return _mfa_challenge(state, client, user, str(preferred), admin=admin)
@@ -623,7 +628,9 @@ def _new_password(
         user.update_attributes(updates)
     passwords.set_password(state, user, new_password)
     user.status = UserStatus.CONFIRMED
-    return _mfa_or_tokens(state, client, user, admin=session.admin)
+    return _mfa_or_tokens(
+        state, client, user, admin=session.admin, source=pretoken.NEW_PASSWORD_CHALLENGE
+    )
 
 
 def _token_of_secret_block(state: EmulatorState, secret_block: str) -> str:
@@ -667,7 +674,13 @@ def _refresh(
     user = find_user(state, username)
     if user is None or not user.enabled:
         raise NotAuthorized("User is disabled.")
-    tokens = session_tokens(state, client=client, username=username, origin_jti=origin_jti)
+    tokens = session_tokens(
+        state,
+        client=client,
+        username=username,
+        origin_jti=origin_jti,
+        source=pretoken.REFRESH_TOKENS,
+    )
     return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
 
 

@@ -95,6 +95,8 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
         "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
         "COGNITO_CLIENT_ID": seed.CLIENT_ID,
         "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
+        # The notes API accepts the web client's and the machine client's access tokens.
+        "API_ALLOWED_CLIENT_IDS": f"{seed.CLIENT_ID},{seed.MACHINE_CLIENT_ID}",
         "COGNITO_ISSUER": f"{aws}/{seed.USER_POOL_ID}",
         "COGNITO_DOMAIN": aws,
         "COGNITO_IDENTITY_POOL_ID": seed.IDENTITY_POOL_ID,

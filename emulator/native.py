@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
+from emulator import pretoken
 from emulator.errors import InvalidParameter, NotAuthorized, ResourceNotFound, UserNotFound
 from emulator.tokens import NATIVE_SCOPE
 
@@ -95,11 +96,17 @@ def access_user(state: EmulatorState, access_token: str) -> CognitoIdpUser:
 
 
 def issue_tokens(
-    state: EmulatorState, *, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
+    state: EmulatorState,
+    *,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser,
+    source: str = pretoken.AUTHENTICATION,
 ) -> dict[str, Any]:
     """A successful sign-in: ID, access and refresh tokens of a new session."""
     refresh_token, origin_jti = state.pool.create_refresh_token(client.id, user.username)
-    tokens = session_tokens(state, client=client, username=user.username, origin_jti=origin_jti)
+    tokens = session_tokens(
+        state, client=client, username=user.username, origin_jti=origin_jti, source=source
+    )
     return {
         "ChallengeParameters": {},
         "AuthenticationResult": {**tokens, "RefreshToken": refresh_token},
@@ -141,17 +148,28 @@ def rotate_out(state: EmulatorState, client: CognitoIdpUserPoolClient, refresh_t
 
 
 def session_tokens(
-    state: EmulatorState, *, client: CognitoIdpUserPoolClient, username: str, origin_jti: str
+    state: EmulatorState,
+    *,
+    client: CognitoIdpUserPoolClient,
+    username: str,
+    origin_jti: str,
+    source: str = pretoken.AUTHENTICATION,
 ) -> dict[str, Any]:
     """New access and ID tokens of the session `origin_jti`, as `AuthenticationResult` has them."""
-    pool = state.pool
-    access_token, expires_in = pool.create_access_token(client.id, username, origin_jti)
-    id_token, _ = pool.create_id_token(client.id, username, origin_jti)
+    # The native API grants exactly this scope; a pre token generation trigger may change it.
+    issued = pretoken.issue_user_tokens(
+        state,
+        source=source,
+        client=client,
+        user=state.pool._get_user(username),
+        scopes=(NATIVE_SCOPE,),
+        origin_jti=origin_jti,
+    )
     return {
-        "AccessToken": access_token,
-        "ExpiresIn": expires_in,
+        "AccessToken": issued.access_token,
+        "ExpiresIn": issued.expires_in,
         "TokenType": "Bearer",
-        "IdToken": id_token,
+        "IdToken": issued.id_token,
     }
 
 

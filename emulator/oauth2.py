@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus
 import jwt
 from werkzeug.wrappers import Request, Response
 
-from emulator import federation, pages
+from emulator import federation, pages, pretoken
 from emulator.authorize import (
     end_hosted_session,
     parse_authorize,
@@ -21,10 +21,12 @@ from emulator.authorize import (
 )
 from emulator.errors import (
     BadBearerRequest,
+    CognitoError,
     ErrorPage,
     InvalidClient,
     InvalidGrant,
     InvalidRequest,
+    InvalidScope,
     InvalidToken,
     LoginRequired,
     UnauthorizedClient,
@@ -73,7 +75,7 @@ def token(state: EmulatorState, request: Request) -> Response:
     if grant_type == "refresh_token":
         return _grant_refresh_token(state, request, client)
     if grant_type == "client_credentials":
-        raise UnauthorizedClient("the emulator's clients do not use client_credentials")
+        return _grant_client_credentials(state, request, client)
     raise UnsupportedGrantType()
 
 
@@ -182,6 +184,7 @@ def _grant_authorization_code(
     origin_jti = state.tokens.start_session(auth_time=issued.auth_time)
     body = _mint(
         state,
+        source=pretoken.HOSTED_AUTH,
         client=client,
         user=user,
         scopes=issued.scopes,
@@ -193,6 +196,35 @@ def _grant_authorization_code(
         state, client=client, user=user, scopes=issued.scopes, origin_jti=origin_jti
     )
     return json_response(body)
+
+
+def _grant_client_credentials(
+    state: EmulatorState, request: Request, client: CognitoIdpUserPoolClient
+) -> Response:
+    """A machine's own access token: custom scopes only, no ID or refresh token."""
+    config = client.extended_config
+    if not client.generate_secret or "client_credentials" not in (
+        config.get("AllowedOAuthFlows") or []
+    ):
+        raise UnauthorizedClient()
+    # Only resource-server scopes (`<identifier>/<name>`) can be granted to a machine; without
+    # `scope`, every custom scope the client may have (cognito-facts 1.4).
+    allowed = [scope for scope in config.get("AllowedOAuthScopes") or [] if "/" in scope]
+    requested = request.form.get("scope", "").split()
+    scopes = tuple(dict.fromkeys(requested)) if requested else tuple(allowed)
+    if not scopes or any(scope not in allowed for scope in scopes):
+        raise InvalidScope()
+    try:
+        issued = pretoken.issue_machine_token(state, client=client, scopes=scopes)
+    except CognitoError as error:  # the V3_0 trigger failed or answered nonsense
+        raise InvalidRequest(error.message) from None
+    return json_response(
+        {
+            "access_token": issued.access_token,
+            "expires_in": issued.expires_in,
+            "token_type": "Bearer",
+        }
+    )
 
 
 def _grant_refresh_token(
@@ -215,6 +247,7 @@ def _grant_refresh_token(
     scopes = session.scopes if session else (NATIVE_SCOPE,)
     body = _mint(
         state,
+        source=pretoken.REFRESH_TOKENS,
         client=client,
         user=user,
         scopes=scopes,
@@ -232,6 +265,7 @@ def _grant_refresh_token(
 def _mint(
     state: EmulatorState,
     *,
+    source: str,
     client: CognitoIdpUserPoolClient,
     user: CognitoIdpUser,
     scopes: tuple[str, ...],
@@ -239,31 +273,25 @@ def _mint(
     with_id_token: bool,
     nonce: str | None = None,
 ) -> dict[str, Any]:
-    """Access token (and ID token with `openid`), registered with moto so its API accepts them."""
-    lifetimes = token_lifetimes(client)
-    pool = state.pool
-    access_token = state.tokens.access_token(
-        user=user,
-        client_id=client.id,
-        scopes=scopes,
-        origin_jti=origin_jti,
-        lifetime=lifetimes.access,
-    )
-    pool.access_tokens[access_token] = (client.id, user.username)
-    body: dict[str, Any] = {"access_token": access_token}
-    if with_id_token:
-        id_token = state.tokens.id_token(
-            user=user,
+    """Access token (and ID token with `openid`) after the pre token generation trigger."""
+    try:
+        issued = pretoken.issue_user_tokens(
+            state,
+            source=source,
             client=client,
-            client_id=client.id,
+            user=user,
+            scopes=scopes,
             origin_jti=origin_jti,
-            lifetime=lifetimes.id,
+            with_id_token=with_id_token,
             nonce=nonce,
-            access_token=access_token,
+            with_at_hash=True,
         )
-        pool.id_tokens[id_token] = (client.id, user.username)
-        body["id_token"] = id_token
-    body.update({"token_type": "Bearer", "expires_in": lifetimes.access})
+    except CognitoError as error:  # the trigger failed or answered nonsense
+        raise InvalidRequest(error.message) from None
+    body: dict[str, Any] = {"access_token": issued.access_token}
+    if issued.id_token is not None:
+        body["id_token"] = issued.id_token
+    body.update({"token_type": "Bearer", "expires_in": issued.expires_in})
     return body
 
 

@@ -16,7 +16,33 @@ DOMAIN_PREFIX = "demo-login"
 # mints) whose SigV4 signatures the emulator accepts. The manifest publishes it.
 ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
-SCOPES = ("openid", "email", "profile", "phone", "aws.cognito.signin.user.admin")
+# The resource server of the notes API (the app's `api/`): its custom scopes are
+# `<identifier>/<scope name>`, as Cognito writes them in access tokens.
+RESOURCE_SERVER_ID = "notes"
+RESOURCE_SERVER_NAME = "Notes API"
+NOTES_READ = "notes/read"
+NOTES_WRITE = "notes/write"
+RESOURCE_SERVER_SCOPES = (
+    ("read", "Read the caller's notes"),
+    ("write", "Create and delete the caller's notes"),
+)
+SCOPES = (
+    "openid",
+    "email",
+    "profile",
+    "phone",
+    "aws.cognito.signin.user.admin",
+    NOTES_READ,
+    NOTES_WRITE,
+)
+# A machine client: confidential, client_credentials only, may read notes but never write them.
+MACHINE_CLIENT_NAME = "demo-machine"
+MACHINE_CLIENT_ID = "4demo0machine0client00001b"
+MACHINE_CLIENT_SECRET = "demo-machine-secret-0123456789abcdefghijklmnopqrstuvwxyz01"
+MACHINE_SCOPES = (NOTES_READ,)
+# A public client (no secret) for browser and mobile SDKs: SRP and refresh only.
+PUBLIC_CLIENT_NAME = "demo-public-app"
+PUBLIC_CLIENT_ID = "4demo0public0client000001c"
 
 
 @dataclass(frozen=True)
@@ -69,6 +95,14 @@ CUSTOM_AUTH_TRIGGERS = {
     "CreateAuthChallenge": "emulator.triggers.create_email_code",
     "VerifyAuthChallengeResponse": "emulator.triggers.verify_email_code",
 }
+# Pre token generation (LambdaConfig.PreTokenGenerationConfig): version V3_0 so that machine
+# tokens go through it too. The seed's trigger gives API sign-ins of NOTES_WRITERS_GROUP the
+# notes scopes (emulator/pretoken.py); OAuth sign-ins keep the scopes their client asked for.
+PRE_TOKEN_GENERATION = {
+    "LambdaVersion": "V3_0",
+    "LambdaArn": "emulator.pretoken.notes_scopes_for_writers",
+}
+NOTES_WRITERS_GROUP = "members"
 # The identity pool, its roles and the bucket the protected page reads (emulator/storage_world.py).
 IDENTITY_POOL_NAME = "cognito_reference_demo_identities"
 IDENTITY_POOL_ID = f"{REGION}:de3e0000-0000-4000-8000-000000000001"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 from moto.cognitoidp.models import UserStatus
 
-from emulator import challenges, codes, passwords
+from emulator import challenges, codes, passwords, pretoken
 from emulator.errors import (
     CodeMismatch,
     EnableSoftwareTokenMFA,
@@ -479,7 +479,13 @@ def get_tokens_from_refresh_token(state: EmulatorState, params: dict[str, Any]) 
     user = find_user(state, username)
     if user is None or not user.enabled:
         raise NotAuthorized("User is disabled.")
-    result = session_tokens(state, client=client, username=username, origin_jti=origin_jti)
+    result = session_tokens(
+        state,
+        client=client,
+        username=username,
+        origin_jti=origin_jti,
+        source=pretoken.REFRESH_TOKENS,
+    )
     if rotating(client):
         new_refresh_token = new_opaque_token()
         rotate_out(state, client, refresh_token)

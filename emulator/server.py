@@ -139,6 +139,12 @@ class Emulator:
             "user_pool_id": seed.USER_POOL_ID,
             "client_id": seed.CLIENT_ID,
             "client_secret": seed.CLIENT_SECRET,
+            "public_client_id": seed.PUBLIC_CLIENT_ID,
+            "machine_client": {
+                "client_id": seed.MACHINE_CLIENT_ID,
+                "client_secret": seed.MACHINE_CLIENT_SECRET,
+                "scopes": list(seed.MACHINE_SCOPES),
+            },
             "issuer": self.issuer,
             "managed_login_url": self.domain,
             "aws_endpoint_url": self.url,

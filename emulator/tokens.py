@@ -15,8 +15,8 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -35,6 +35,57 @@ if TYPE_CHECKING:
 NATIVE_SCOPE = "aws.cognito.signin.user.admin"
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 _PROFILE_EXCLUDED = {"sub", "email", "email_verified", "phone_number", "phone_number_verified"}
+GROUP_CLAIMS = frozenset({"cognito:groups", "cognito:roles", "cognito:preferred_role"})
+# Claims a pre token generation trigger cannot change (DG23:user-pool-lambda-pre-token-generation
+# lists those of the ID token); group claims change only through groupOverrideDetails.
+FIXED_ID_CLAIMS = GROUP_CLAIMS | {
+    "acr",
+    "amr",
+    "aud",
+    "at_hash",
+    "auth_time",
+    "azp",
+    "cognito:username",
+    "exp",
+    "iat",
+    "identities",
+    "iss",
+    "jti",
+    "nbf",
+    "nonce",
+    "origin_jti",
+    "sub",
+    "token_use",
+}
+# In access tokens the scopes change through scopesToAdd/scopesToSuppress only, and the client,
+# the username and the token version stay Cognito's.
+FIXED_ACCESS_CLAIMS = FIXED_ID_CLAIMS | {"client_id", "scope", "username", "version"}
+
+
+@dataclass(frozen=True)
+class ClaimChanges:
+    """What a pre token generation trigger adds, overrides and suppresses in one token."""
+
+    add: Mapping[str, Any] = field(default_factory=dict)
+    suppress: frozenset[str] = frozenset()
+
+    def apply(self, claims: dict[str, Any], *, fixed: frozenset[str]) -> None:
+        """Change `claims` in place; a claim both added and suppressed is suppressed."""
+        claims.update({name: value for name, value in self.add.items() if name not in fixed})
+        for name in self.suppress - fixed:
+            claims.pop(name, None)
+
+
+@dataclass(frozen=True)
+class GroupOverride:
+    """A trigger's groupOverrideDetails: the groups and roles both tokens carry instead."""
+
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    preferred_role: str | None = None
+
+
+NO_CHANGES = ClaimChanges()
 
 
 @dataclass(frozen=True)
@@ -134,6 +185,18 @@ def user_attributes(user: CognitoIdpUser) -> dict[str, str]:
     return {attr["Name"]: attr["Value"] for attr in user.attributes}
 
 
+def user_roles(user: CognitoIdpUser) -> dict[str, Any]:
+    """`cognito:roles` and `cognito:preferred_role` from the user's groups that carry a role."""
+    # The preferred role is the one of the group with the lowest precedence.
+    groups = sorted((g for g in user.groups if g.role_arn), key=lambda g: g.precedence or 0)
+    if not groups:
+        return {}
+    return {
+        "cognito:roles": sorted({group.role_arn for group in groups}),
+        "cognito:preferred_role": groups[0].role_arn,
+    }
+
+
 def userinfo_claims(user: CognitoIdpUser, *, scopes: Iterable[str]) -> dict[str, str]:
     """What /oauth2/userInfo returns for these scopes (attribute values stay strings)."""
     scopes = set(scopes)
@@ -190,7 +253,14 @@ class TokenFactory:
         headers = {"kid": key.kid, "typ": None}
         return jwt.encode(claims, key.private_key, algorithm="RS256", headers=headers)
 
-    def _common(self, *, user: CognitoIdpUser, origin_jti: str, lifetime: int) -> dict[str, Any]:
+    def _common(
+        self,
+        *,
+        user: CognitoIdpUser,
+        origin_jti: str,
+        lifetime: int,
+        groups: GroupOverride | None = None,
+    ) -> dict[str, Any]:
         now = int(time.time())
         claims: dict[str, Any] = {
             "sub": user_attributes(user).get("sub", user.id),
@@ -201,8 +271,9 @@ class TokenFactory:
             "jti": str(uuid.uuid4()),
             "origin_jti": origin_jti,
         }
-        if user.groups:
-            claims["cognito:groups"] = sorted(group.group_name for group in user.groups)
+        names = groups.groups if groups else sorted(group.group_name for group in user.groups)
+        if names:
+            claims["cognito:groups"] = list(names)
         return claims
 
     def access_token(
@@ -213,9 +284,11 @@ class TokenFactory:
         scopes: Iterable[str],
         origin_jti: str,
         lifetime: int,
+        changes: ClaimChanges = NO_CHANGES,
+        groups: GroupOverride | None = None,
     ) -> str:
         """An access token: `client_id`, never `aud` (cognito-facts 2.3)."""
-        claims = self._common(user=user, origin_jti=origin_jti, lifetime=lifetime)
+        claims = self._common(user=user, origin_jti=origin_jti, lifetime=lifetime, groups=groups)
         claims.update(
             {
                 "client_id": client_id,
@@ -225,9 +298,36 @@ class TokenFactory:
                 "version": 2,
             }
         )
+        changes.apply(claims, fixed=FIXED_ACCESS_CLAIMS)
         token = self.sign(claims, token_use="access")
         self._access_tokens.setdefault(origin_jti, []).append(token)
         return token
+
+    def machine_access_token(
+        self,
+        *,
+        pool_id: str,
+        client_id: str,
+        scopes: Iterable[str],
+        lifetime: int,
+        changes: ClaimChanges = NO_CHANGES,
+    ) -> str:
+        """A client_credentials token: the client is its own subject; no user, no session."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": client_id,
+            "token_use": "access",
+            "scope": " ".join(scopes),
+            "auth_time": now,
+            "iss": self.issuer(pool_id),
+            "exp": now + lifetime,
+            "iat": now,
+            "version": 2,
+            "jti": str(uuid.uuid4()),
+            "client_id": client_id,
+        }
+        changes.apply(claims, fixed=FIXED_ACCESS_CLAIMS)
+        return self.sign(claims, token_use="access")
 
     def id_token(
         self,
@@ -239,9 +339,11 @@ class TokenFactory:
         lifetime: int,
         nonce: str | None = None,
         access_token: str | None = None,
+        changes: ClaimChanges = NO_CHANGES,
+        groups: GroupOverride | None = None,
     ) -> str:
         """An ID token with the attributes the client may read (`*_verified` as booleans)."""
-        claims = self._common(user=user, origin_jti=origin_jti, lifetime=lifetime)
+        claims = self._common(user=user, origin_jti=origin_jti, lifetime=lifetime, groups=groups)
         readable = set(client.get_readable_fields()) if client else set()
         for name, value in user_attributes(user).items():
             if name == "identities":  # federated users: a JSON array, always present
@@ -252,15 +354,19 @@ class TokenFactory:
             claims[name] = value == "true" if name.endswith("_verified") else value
         claims.update({"aud": client_id, "token_use": "id", "cognito:username": user.username})
         # Groups with roles give the ID token its roles (token-based role selection in identity
-        # pools); the preferred one is the role of the group with the lowest precedence.
-        groups = sorted((g for g in user.groups if g.role_arn), key=lambda g: g.precedence or 0)
-        if groups:
-            claims["cognito:roles"] = sorted({group.role_arn for group in groups})
-            claims["cognito:preferred_role"] = groups[0].role_arn
+        # pools), unless a trigger's groupOverrideDetails replaced them.
+        if groups is not None:
+            if groups.roles:
+                claims["cognito:roles"] = list(groups.roles)
+            if groups.preferred_role:
+                claims["cognito:preferred_role"] = groups.preferred_role
+        else:
+            claims.update(user_roles(user))
         if nonce is not None:
             claims["nonce"] = nonce
         if access_token is not None:
             claims["at_hash"] = at_hash(access_token)
+        changes.apply(claims, fixed=FIXED_ID_CLAIMS)
         return self.sign(claims, token_use="id")
 
     def decode_access_token(self, token: str, *, pool_id: str) -> dict[str, Any]:

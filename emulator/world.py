@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from emulator import federation, seed
+from emulator import federation, pretoken, seed
 from emulator.accountseed import seed_sign_in
 
 if TYPE_CHECKING:
@@ -55,6 +55,29 @@ def client_config(state: EmulatorState) -> dict[str, object]:
     }
 
 
+def machine_client_config() -> dict[str, object]:
+    """The machine client: a secret, the client_credentials grant only, notes/read only."""
+    return {
+        "ClientName": seed.MACHINE_CLIENT_NAME,
+        "ExplicitAuthFlows": [],
+        "AllowedOAuthFlows": ["client_credentials"],
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthScopes": list(seed.MACHINE_SCOPES),
+        "AccessTokenValidity": 60,
+        "TokenValidityUnits": {"AccessToken": "minutes"},
+    }
+
+
+def public_client_config() -> dict[str, object]:
+    """The public client: no secret (SDKs in browsers and apps cannot keep one), SRP and refresh."""
+    return {
+        "ClientName": seed.PUBLIC_CLIENT_NAME,
+        "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        "EnableTokenRevocation": True,
+        "PreventUserExistenceErrors": "ENABLED",
+    }
+
+
 def provision(state: EmulatorState) -> None:
     """Replace moto's cognito-idp state for the demo account and region with the seed."""
     backend = state.backend
@@ -79,11 +102,26 @@ def provision(state: EmulatorState) -> None:
     )
     backend.create_user_pool_domain(pool.id, seed.DOMAIN_PREFIX)
 
-    client = backend.create_user_pool_client(pool.id, True, client_config(state))
-    del pool.clients[client.id]
-    client.id = seed.CLIENT_ID
-    client.secret = seed.CLIENT_SECRET
-    pool.clients[client.id] = client
+    backend.create_resource_server(
+        pool.id,
+        seed.RESOURCE_SERVER_ID,
+        seed.RESOURCE_SERVER_NAME,
+        [
+            {"ScopeName": name, "ScopeDescription": description}
+            for name, description in seed.RESOURCE_SERVER_SCOPES
+        ],
+    )
+    for client_id, secret, config in (
+        (seed.CLIENT_ID, seed.CLIENT_SECRET, client_config(state)),
+        (seed.MACHINE_CLIENT_ID, seed.MACHINE_CLIENT_SECRET, machine_client_config()),
+        (seed.PUBLIC_CLIENT_ID, None, public_client_config()),
+    ):
+        client = backend.create_user_pool_client(pool.id, secret is not None, config)
+        del pool.clients[client.id]
+        client.id = client_id
+        if secret is not None:
+            client.secret = secret
+        pool.clients[client.id] = client
 
     for demo_user in seed.DEMO_USERS:
         attributes = [
@@ -108,6 +146,12 @@ def provision(state: EmulatorState) -> None:
             state.totp_secrets[demo_user.username] = demo_user.totp_secret
         seed_sign_in(state, user, demo_user)
     state.flows.triggers[pool.id] = dict(seed.CUSTOM_AUTH_TRIGGERS)
+    pretoken.configure(
+        state,
+        pool.id,
+        handler=seed.PRE_TOKEN_GENERATION["LambdaArn"],
+        version=seed.PRE_TOKEN_GENERATION["LambdaVersion"],
+    )
 
     federation.provision(state, state.federation)
 

@@ -34,6 +34,8 @@ MANIFEST_KEYS = (
     "reset_url",
     "users",
     "identity_providers",
+    "public_client_id",
+    "machine_client",
 )
 
 

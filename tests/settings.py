@@ -23,6 +23,7 @@ os.environ.update(
         "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
         "COGNITO_CLIENT_ID": seed.CLIENT_ID,
         "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
+        "API_ALLOWED_CLIENT_IDS": f"{seed.CLIENT_ID},{seed.MACHINE_CLIENT_ID}",
         "COGNITO_ISSUER": f"http://localhost:1/{seed.USER_POOL_ID}",
         "COGNITO_DOMAIN": "http://localhost:1",
         "APP_URL": "http://testserver",

@@ -38,6 +38,8 @@ CONTRACT_URLS = [
     "/healthz",
     "/flows/",
     "/accounts/tokens/",
+    "/api/me",
+    "/api/notes/",
 ]
 CONTRACT_TESTIDS = [
     "username",
