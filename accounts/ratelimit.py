@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 
 from accounts.models import User
 
@@ -101,3 +103,30 @@ def _key(scope: str, kind: str, value: str) -> str:
     # Hashed: usernames and addresses are personal data and cache keys can end up in logs.
     digest = hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
     return f"accounts.ratelimit.{scope}.{kind}.{digest}"
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or as far up X-Forwarded-For as trusted proxies vouch."""
+    address = request.META.get("REMOTE_ADDR", "")
+    hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    # Each proxy appends the address it got the request from, after whatever the client wrote
+    # itself. Read from the right while the address in hand is a trusted proxy: the hop it
+    # appended is true; anything further left was written by someone it does not vouch for.
+    while hops and _trusted_proxy(address):
+        hop = hops.pop().strip()
+        if not _ip_or_none(hop):
+            break
+        address = hop
+    return address
+
+
+def _trusted_proxy(address: str) -> bool:
+    ip = _ip_or_none(address)
+    return ip is not None and any(ip in network for network in settings.TRUSTED_PROXIES)
+
+
+def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -21,6 +22,7 @@ from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
 from accounts import trace
+from accounts.errors import BoundaryError
 
 logger = logging.getLogger("accounts")
 
@@ -34,12 +36,15 @@ MAX_TOKEN_LIFETIME = 24 * 60 * 60
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 
 
-class TokenInvalid(Exception):
+class TokenInvalid(BoundaryError):
     """A token failed verification; `code` says which check, for logs and tests."""
 
+    # The message key of every check a form does not name on its own.
+    fallback = "token_invalid"
+
     def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+        super().__init__(code)
+        self.args = (f"{code}: {detail}" if detail else code,)
 
 
 class JwksUnavailable(TokenInvalid):
@@ -315,3 +320,39 @@ def token_validator() -> CognitoTokenValidator:
                 )
                 _validators[cache_key] = validator
     return validator
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A verified token set and the ID token's claims."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str
+    expires_at: int
+    claims: dict[str, Any]
+
+
+def tokens_verified(
+    *, id_token: Any, access_token: Any, refresh_token: Any, nonce: str | None = None
+) -> Tokens:
+    """Verify a token set as every flow must: the ID token (with nonce and at_hash when given)
+    and the access token of the same subject. Raises `TokenInvalid`, logged here once."""
+    if not all(isinstance(t, str) for t in (id_token, access_token, refresh_token)):
+        raise TokenInvalid("incomplete_token_response")
+    validator = token_validator()
+    try:
+        claims = validator.validate_id_token(id_token, nonce=nonce, access_token=access_token)
+        access_claims = validator.validate_access_token(access_token)
+        if access_claims["sub"] != claims["sub"]:
+            raise TokenInvalid("subject_mismatch")
+    except TokenInvalid as error:
+        logger.warning("event=token_rejected reason=%s", error.code)
+        raise
+    return Tokens(
+        id_token=id_token,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_at=min(int(access_claims["exp"]), int(claims["exp"])),
+        claims=claims,
+    )

@@ -61,12 +61,12 @@ STEPS = {
 }
 # The flow each view belongs to (by URL name), and whether it continues the one in progress.
 VIEWS = {"accounts:login": ("managed", False), "accounts:callback": ("managed", True)}
-VIEWS |= {f"accounts:{name}": ("api", False) for name in ("signin", "signin_code")}
-VIEWS |= {f"accounts:signin_{name}": ("api", True) for name in ("mfa", "select_mfa", "mfa_setup")}
-VIEWS |= {f"accounts:signin_{name}": ("api", True) for name in ("new_password", "custom")}
+VIEWS |= {f"signin:{name}": ("api", False) for name in ("signin", "code")}
 VIEWS |= {"federation:chooser": ("federated", False), "identity:status": ("identity", False)}
 VIEWS |= {"identity:guest": ("identity", False)}
 VIEWS |= {f"protected:{name}": ("protected", False) for name in ("objects", "open", "upload")}
+# Every other view of these namespaces continues the flow in progress (a challenge step).
+NAMESPACES = {"signin": ("api", True)}
 _AWS_EVENTS = {"GetId": "get_id", "GetCredentialsForIdentity": "get_credentials"}
 _AWS_EVENTS |= {"GetOpenIdToken": "open_id_token", "GetOpenIdTokenForDeveloperIdentity": "get_id"}
 _AWS_EVENTS |= {"AssumeRoleWithWebIdentity": "assume_role", "GetCallerIdentity": "caller"}
@@ -224,7 +224,8 @@ class TraceMiddleware:
             view = resolve(request.path_info).view_name
         except Resolver404:
             view = ""
-        kind, continues = VIEWS.get(view, (None, False))
+        namespace = view.partition(":")[0] if ":" in view else ""
+        kind, continues = VIEWS.get(view) or NAMESPACES.get(namespace, (None, False))
         if view == "accounts:login" and request.GET.get("idp"):
             kind = "federated"  # an IdP button: managed login's redirect with the IdP named
         recording = _Recording(kind, continues)

@@ -1,9 +1,11 @@
-"""API sign-in and self-service through the user pools API: the only module that calls cognito-idp.
+"""API sign-in through the user pools API: the only module that calls cognito-idp to sign in.
 
-AWS vocabulary stops here. Every call goes through `_call`, which maps a `ClientError`'s code
-through `_ERRORS` to the app's own codes and raises `UserPoolError`; results leave as the frozen
-dataclasses below, never as boto3 dicts. SRP is pycognito's `AWSSRP` (the same arithmetic as
-Amplify's), so the password itself never goes to Cognito on the default flow.
+AWS vocabulary stops here: Cognito's challenges become the app's steps in one table (`STEPS`),
+and every call goes through `call`, which maps a `ClientError`'s code through `_ERRORS` to the
+app's own codes and raises `UserPoolError` (its HTTP status: accounts.errors). Results leave as
+the frozen dataclasses below, never as boto3 dicts. SRP is pycognito's `AWSSRP` (the same
+arithmetic as Amplify's), so the password itself never goes to Cognito on the default flow.
+selfservice.services makes its account calls through `call` too.
 """
 
 from __future__ import annotations
@@ -24,24 +26,35 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 from pycognito.aws_srp import AWSSRP, N_HEX, hex_to_long
 
-from accounts.services import ManagedLoginError, Tokens, tokens_verify
+from accounts.errors import BoundaryError
+from accounts.tokens import Tokens, tokens_verified
 from config import aws
 
 logger = logging.getLogger("accounts")
 
-# The challenges the app has a step for. Anything else fails closed.
-MFA_CODE_CHALLENGES = {
-    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
-    "SMS_MFA": "SMS_MFA_CODE",
-    "EMAIL_OTP": "EMAIL_OTP_CODE",
+
+@dataclass(frozen=True)
+class Step:
+    """How the app answers one challenge: its step and the response its answer goes under."""
+
+    name: str  # the step's view (URL name signin:<name>) and template (signin/<name>.html)
+    answer_key: str  # the ChallengeResponses key of the form's answer; "" when it has its own call
+    factor: str = ""  # a second factor's kind: totp, sms, email (MFA settings use the same)
+
+
+# Every challenge the app has a step for, by Cognito's name; anything else fails closed.
+# A new challenge or MFA type is an entry here, plus its form (signin/forms.py) and template.
+STEPS = {
+    "SOFTWARE_TOKEN_MFA": Step("mfa_code", "SOFTWARE_TOKEN_MFA_CODE", factor="totp"),
+    "SMS_MFA": Step("mfa_code", "SMS_MFA_CODE", factor="sms"),
+    "EMAIL_OTP": Step("mfa_code", "EMAIL_OTP_CODE", factor="email"),
+    "SELECT_MFA_TYPE": Step("choose_factor", "ANSWER"),
+    "MFA_SETUP": Step("mfa_setup", ""),
+    "NEW_PASSWORD_REQUIRED": Step("new_password", "NEW_PASSWORD"),
+    "CUSTOM_CHALLENGE": Step("custom_challenge", "ANSWER"),
 }
-CHALLENGES = {
-    *MFA_CODE_CHALLENGES,
-    "SELECT_MFA_TYPE",
-    "MFA_SETUP",
-    "NEW_PASSWORD_REQUIRED",
-    "CUSTOM_CHALLENGE",
-}
+# Each second factor's challenge, by its kind.
+FACTORS = {step.factor: name for name, step in STEPS.items() if step.factor}
 # The public challenge parameters a step may show; everything else Cognito sends is dropped.
 _SHOWN_PARAMETERS = {
     "CODE_DELIVERY_DELIVERY_MEDIUM",
@@ -50,46 +63,40 @@ _SHOWN_PARAMETERS = {
     "MFAS_CAN_SETUP",
     "requiredAttributes",
 }
-MFA_TYPES = {"SOFTWARE_TOKEN_MFA": "totp", "SMS_MFA": "sms", "EMAIL_OTP": "email"}
-_MFA_SETTINGS = {
-    "totp": "SoftwareTokenMfaSettings",
-    "sms": "SMSMfaSettings",
-    "email": "EmailMfaSettings",
-}
 # The name authenticator apps show beside the account.
 TOTP_ISSUER = "Cognito reference app"
 
-# Cognito's error codes mapped to the app's codes and HTTP statuses. An unknown user answers as a
-# wrong password does, so accounts cannot be enumerated.
-_ERRORS: dict[str, tuple[str, int]] = {
-    "NotAuthorizedException": ("not_authorized", 400),
-    "UserNotFoundException": ("not_authorized", 400),
-    "UserNotConfirmedException": ("user_not_confirmed", 400),
-    "PasswordResetRequiredException": ("password_reset_required", 400),
-    "CodeMismatchException": ("code_mismatch", 400),
-    "EnableSoftwareTokenMFAException": ("code_mismatch", 400),
-    "ExpiredCodeException": ("expired_code", 400),
-    "TooManyFailedAttemptsException": ("too_many_failed_attempts", 429),
-    "TooManyRequestsException": ("throttled", 429),
-    "LimitExceededException": ("throttled", 429),
-    "InvalidPasswordException": ("invalid_password", 400),
-    "PasswordHistoryPolicyViolationException": ("invalid_password", 400),
-    "UsernameExistsException": ("username_exists", 400),
-    "AliasExistsException": ("alias_exists", 400),
-    "InvalidParameterException": ("invalid_parameter", 400),
-    "CodeDeliveryFailureException": ("code_delivery_failed", 503),
-    "RefreshTokenReuseException": ("refresh_token_reused", 401),
-    "SoftwareTokenMFANotFoundException": ("mfa_not_set_up", 400),
-    "MFAMethodNotFoundException": ("mfa_not_set_up", 400),
-    "UserLambdaValidationException": ("rejected", 400),
-    "InternalErrorException": ("unavailable", 503),
+# Cognito's error codes mapped to the app's codes (their HTTP statuses: accounts.errors). An
+# unknown user answers as a wrong password does, so accounts cannot be enumerated.
+_ERRORS = {
+    "NotAuthorizedException": "not_authorized",
+    "UserNotFoundException": "not_authorized",
+    "UserNotConfirmedException": "user_not_confirmed",
+    "PasswordResetRequiredException": "password_reset_required",
+    "CodeMismatchException": "code_mismatch",
+    "EnableSoftwareTokenMFAException": "code_mismatch",
+    "ExpiredCodeException": "expired_code",
+    "TooManyFailedAttemptsException": "too_many_failed_attempts",
+    "TooManyRequestsException": "throttled",
+    "LimitExceededException": "throttled",
+    "InvalidPasswordException": "invalid_password",
+    "PasswordHistoryPolicyViolationException": "invalid_password",
+    "UsernameExistsException": "username_exists",
+    "AliasExistsException": "alias_exists",
+    "InvalidParameterException": "invalid_parameter",
+    "CodeDeliveryFailureException": "code_delivery_failed",
+    "RefreshTokenReuseException": "refresh_token_reused",
+    "SoftwareTokenMFANotFoundException": "mfa_not_set_up",
+    "MFAMethodNotFoundException": "mfa_not_set_up",
+    "UserLambdaValidationException": "rejected",
+    "InternalErrorException": "unavailable",
 }
 # NotAuthorizedException means several things; its message tells which (cognito-facts 5.1).
 _NOT_AUTHORIZED_MESSAGES = {
-    "Password attempts exceeded": ("locked_out", 429),
-    "Invalid session for the user, session is expired.": ("session_expired", 400),
-    "Access Token has been revoked": ("token_revoked", 401),
-    "Access Token has expired": ("token_revoked", 401),
+    "Password attempts exceeded": "locked_out",
+    "Invalid session for the user, session is expired.": "session_expired",
+    "Access Token has been revoked": "token_revoked",
+    "Access Token has expired": "token_revoked",
 }
 # Operations an older endpoint may not know: refresh then falls back to REFRESH_TOKEN_AUTH.
 _UNSUPPORTED = {
@@ -100,13 +107,8 @@ _UNSUPPORTED = {
 }
 
 
-class UserPoolError(Exception):
-    """A user pools API call failed; `code` is the app's, `status` the HTTP status to answer."""
-
-    def __init__(self, code: str, *, status: int = 400) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+class UserPoolError(BoundaryError):
+    """A user pools API call failed; `code` is the app's (its HTTP status: accounts.errors)."""
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,30 @@ class Challenge:
     parameters: dict[str, str] = field(default_factory=dict)
 
     @property
-    def mfa_choices(self) -> list[str]:
-        """SELECT_MFA_TYPE's options (a JSON-encoded list), known types only."""
-        return [c for c in _json_list(self.parameters.get("MFAS_CAN_CHOOSE")) if c in MFA_TYPES]
+    def step(self) -> str:
+        """The app's step that answers this challenge (`STEPS`); "" when the app has none."""
+        return STEPS[self.name].name if self.name in STEPS else ""
+
+    @property
+    def factor(self) -> str:
+        """The second factor a code step asks for: totp, sms, email; "" for other steps."""
+        return STEPS[self.name].factor if self.name in STEPS else ""
+
+    @property
+    def destination(self) -> str:
+        """Where the pool sent the code, masked as the pool masks it (`b***@e***`)."""
+        return self.parameters.get("CODE_DELIVERY_DESTINATION", "")
+
+    @property
+    def factor_choices(self) -> list[str]:
+        """The factors the user may choose from (SELECT_MFA_TYPE's JSON list), known ones only."""
+        names = _json_list(self.parameters.get("MFAS_CAN_CHOOSE"))
+        return [STEPS[name].factor for name in names if name in STEPS and STEPS[name].factor]
+
+    @property
+    def totp_setup_possible(self) -> bool:
+        """Whether the pool lets this sign-in set up an authenticator app (MFA_SETUP)."""
+        return "SOFTWARE_TOKEN_MFA" in self.parameters.get("MFAS_CAN_SETUP", "")
 
     @property
     def required_attributes(self) -> list[str]:
@@ -141,31 +164,12 @@ class Challenge:
 
 
 @dataclass(frozen=True)
-class CodeDelivery:
-    """Where Cognito sent a code, masked as Cognito masks it (`b***@e***`)."""
-
-    destination: str
-    medium: str
-
-
-@dataclass(frozen=True)
 class TotpSecret:
     """A new authenticator secret and the otpauth URI its QR code carries."""
 
     secret: str
     uri: str
     session: str | None = None
-
-
-@dataclass(frozen=True)
-class Profile:
-    """The signed-in user as the pool sees them: allow-listed attributes and MFA settings."""
-
-    username: str
-    attributes: dict[str, str]
-    email_verified: bool
-    mfa_enabled: tuple[str, ...]
-    mfa_preferred: str | None
 
 
 @dataclass(frozen=True)
@@ -233,19 +237,17 @@ def challenge_answer(
     address: str,
     attributes: dict[str, str] | None = None,
 ) -> Tokens | Challenge:
-    """Answer one challenge (an MFA code, a chosen MFA type, a new password, a custom answer)."""
+    """Answer one challenge (an MFA code, a chosen factor, a new password, a custom answer)."""
     if not challenge.session:
         return _decoy_answer(challenge)
-    if challenge.name in MFA_CODE_CHALLENGES:
-        responses = {MFA_CODE_CHALLENGES[challenge.name]: answer}
-    elif challenge.name == "NEW_PASSWORD_REQUIRED":
-        responses = {"NEW_PASSWORD": answer}
-        for name, value in _allowed(attributes or {}).items():
-            responses[f"userAttributes.{name}"] = value
-    elif challenge.name in ("SELECT_MFA_TYPE", "CUSTOM_CHALLENGE"):
-        responses = {"ANSWER": answer}
-    else:
+    step = STEPS.get(challenge.name)
+    if step is None or not step.answer_key:
         raise UserPoolError("unsupported_challenge")
+    if step.name == "choose_factor":
+        answer = FACTORS.get(answer, "")  # the app's factor kind, as the pool names its challenge
+    responses = {step.answer_key: answer}
+    for name, value in attributes_allowed(attributes or {}).items():
+        responses[f"userAttributes.{name}"] = value
     responses |= {"USERNAME": challenge.username, **_secret_hash(challenge.username)}
     response = _respond(challenge.name, challenge.session, responses, address=address)
     return _result(response, username=challenge.username)
@@ -265,20 +267,28 @@ _CUSTOM_CODE_TRIES = 3
 
 def mfa_setup_start(*, challenge: Challenge) -> TotpSecret:
     """MFA_SETUP: a new authenticator secret for this sign-in (AssociateSoftwareToken(Session))."""
-    response = _call("associate_software_token", Session=challenge.session)
-    return _totp_secret(response, username=challenge.username)
+    if not challenge.totp_setup_possible:
+        raise UserPoolError("unsupported_challenge")
+    response = call("associate_software_token", Session=challenge.session)
+    return totp_secret(response, username=challenge.username)
 
 
 @sensitive_variables("code", "verified")
 def mfa_setup_finish(*, challenge: Challenge, code: str, address: str) -> Tokens | Challenge:
     """Check the first code (VerifySoftwareToken), then answer MFA_SETUP with its Session."""
     session = challenge.session
-    verified = _call("verify_software_token", Session=session, UserCode=code)
+    verified = call("verify_software_token", Session=session, UserCode=code)
     if verified.get("Status") != "SUCCESS":
         raise UserPoolError("code_mismatch")
     responses = {"USERNAME": challenge.username, **_secret_hash(challenge.username)}
     response = _respond("MFA_SETUP", verified.get("Session") or session, responses, address=address)
     return _result(response, username=challenge.username)
+
+
+@sensitive_variables("access_token")
+def mfa_enabled(*, access_token: str) -> bool:
+    """Whether the user has any second factor turned on (GetUser)."""
+    return bool(call("get_user", AccessToken=access_token).get("UserMFASettingList"))
 
 
 @sensitive_variables("refresh_token", "response")
@@ -289,7 +299,7 @@ def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[s
     the old one raises `refresh_token_reused`. REFRESH_TOKEN_AUTH never rotates.
     """
     try:
-        response = _call(
+        response = call(
             "get_tokens_from_refresh_token",
             RefreshToken=refresh_token,
             ClientId=settings.COGNITO_CLIENT_ID,
@@ -307,96 +317,8 @@ def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[s
     # OIDC Core 12.2: a refreshed ID token must name the same subject, issuer and audience.
     for claim in ("iss", "sub", "aud"):
         if tokens.claims.get(claim) != previous_claims.get(claim):
-            raise UserPoolError("identity_changed", status=401)
+            raise UserPoolError("identity_changed")
     return tokens
-
-
-# --- sign-up and passwords ----------------------------------------------------------------------
-
-
-@sensitive_variables("password")
-def signup_create(
-    *, username: str, password: str, attributes: dict[str, str], address: str
-) -> CodeDelivery | None:
-    """Register a user; the pool sends a confirmation code (None when it confirmed them itself)."""
-    response = _call(
-        "sign_up",
-        ClientId=settings.COGNITO_CLIENT_ID,
-        Username=username,
-        Password=password,
-        UserAttributes=[{"Name": k, "Value": v} for k, v in _allowed(attributes).items()],
-        UserContextData={"IpAddress": address},
-        **_secret_hash_param(username),
-    )
-    return None if response.get("UserConfirmed") else _delivery(response)
-
-
-@sensitive_variables("code")
-def signup_confirm(*, username: str, code: str, address: str) -> None:
-    """Confirm a sign-up with the code the user received."""
-    _call(
-        "confirm_sign_up",
-        ClientId=settings.COGNITO_CLIENT_ID,
-        Username=username,
-        ConfirmationCode=code,
-        UserContextData={"IpAddress": address},
-        **_secret_hash_param(username),
-    )
-
-
-def signup_code_resend(*, username: str, address: str) -> CodeDelivery | None:
-    """Send the sign-up confirmation code again."""
-    response = _call(
-        "resend_confirmation_code",
-        ClientId=settings.COGNITO_CLIENT_ID,
-        Username=username,
-        UserContextData={"IpAddress": address},
-        **_secret_hash_param(username),
-    )
-    return _delivery(response)
-
-
-def password_forgot(*, username: str, address: str) -> CodeDelivery | None:
-    """Send a reset code; an unknown user looks the same from outside (no enumeration)."""
-    try:
-        response = _call(
-            "forgot_password",
-            ClientId=settings.COGNITO_CLIENT_ID,
-            Username=username,
-            UserContextData={"IpAddress": address},
-            **_secret_hash_param(username),
-        )
-    except UserPoolError as error:
-        # A pool with LEGACY existence errors says "no such user"; the page must not.
-        if error.code == "not_authorized":
-            return None
-        raise
-    return _delivery(response)
-
-
-@sensitive_variables("code", "password")
-def password_reset(*, username: str, code: str, password: str, address: str) -> None:
-    """Set a new password with the reset code."""
-    _call(
-        "confirm_forgot_password",
-        ClientId=settings.COGNITO_CLIENT_ID,
-        Username=username,
-        ConfirmationCode=code,
-        Password=password,
-        UserContextData={"IpAddress": address},
-        **_secret_hash_param(username),
-    )
-
-
-@sensitive_variables("access_token", "old_password", "new_password")
-def password_change(*, access_token: str, old_password: str, new_password: str) -> None:
-    """Change the signed-in user's password."""
-    _call(
-        "change_password",
-        AccessToken=access_token,
-        PreviousPassword=old_password,
-        ProposedPassword=new_password,
-    )
 
 
 _policy_cache: dict[str, tuple[float, PasswordPolicy]] = {}
@@ -410,7 +332,7 @@ def password_policy_get() -> PasswordPolicy:
     if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
         return cached[1]
     try:
-        pool = _call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)
         policy = PasswordPolicy(rules=_policy_rules(pool["UserPool"]["Policies"]["PasswordPolicy"]))
     except (UserPoolError, KeyError):
         # No AWS credentials, no permission, or no answer: the configured description instead.
@@ -420,88 +342,12 @@ def password_policy_get() -> PasswordPolicy:
     return policy
 
 
-# --- profile and MFA ----------------------------------------------------------------------------
-
-
-@sensitive_variables("access_token")
-def profile_get(*, access_token: str) -> Profile:
-    """The signed-in user's allow-listed attributes and MFA settings (GetUser)."""
-    response = _call("get_user", AccessToken=access_token)
-    attributes = {a["Name"]: a["Value"] for a in response.get("UserAttributes", [])}
-    return Profile(
-        username=response["Username"],
-        attributes=_allowed(attributes),
-        email_verified=attributes.get("email_verified") == "true",
-        mfa_enabled=tuple(
-            MFA_TYPES[m] for m in response.get("UserMFASettingList") or [] if m in MFA_TYPES
-        ),
-        mfa_preferred=MFA_TYPES.get(response.get("PreferredMfaSetting") or ""),
-    )
-
-
-@sensitive_variables("access_token")
-def profile_update(*, access_token: str, attributes: dict[str, str]) -> CodeDelivery | None:
-    """Update allow-listed attributes; a new email needs its code before it counts."""
-    response = _call(
-        "update_user_attributes",
-        AccessToken=access_token,
-        UserAttributes=[{"Name": k, "Value": v} for k, v in _allowed(attributes).items()],
-    )
-    deliveries = response.get("CodeDeliveryDetailsList") or []
-    return _delivery({"CodeDeliveryDetails": deliveries[0]}) if deliveries else None
-
-
-@sensitive_variables("access_token", "code")
-def email_verify(*, access_token: str, code: str) -> None:
-    """Verify the email address with the code the pool sent to it."""
-    _call("verify_user_attribute", AccessToken=access_token, AttributeName="email", Code=code)
-
-
-@sensitive_variables("access_token")
-def mfa_update(
-    *, access_token: str, kinds: set[str], enabled: set[str], preferred: str | None
-) -> None:
-    """Turn each MFA type of `kinds` (`totp`, `sms`, `email`) on or off; choose the preferred."""
-    params = {
-        _MFA_SETTINGS[kind]: {"Enabled": kind in enabled, "PreferredMfa": kind == preferred}
-        for kind in kinds
-    }
-    _call("set_user_mfa_preference", AccessToken=access_token, **params)
-
-
-@sensitive_variables("access_token")
-def totp_associate(*, access_token: str, username: str) -> TotpSecret:
-    """A new authenticator secret for the signed-in user, in use once verified."""
-    return _totp_secret(
-        _call("associate_software_token", AccessToken=access_token), username=username
-    )
-
-
-@sensitive_variables("access_token", "code")
-def totp_verify(*, access_token: str, code: str) -> None:
-    """Check the first code of the new secret; the pool then uses it for TOTP."""
-    response = _call(
-        "verify_software_token",
-        AccessToken=access_token,
-        UserCode=code,
-        FriendlyDeviceName="Authenticator app",
-    )
-    if response.get("Status") != "SUCCESS":
-        raise UserPoolError("code_mismatch")
-
-
-@sensitive_variables("access_token")
-def signout_everywhere(*, access_token: str) -> None:
-    """End every session of this user (GlobalSignOut): all refresh tokens stop working."""
-    _call("global_sign_out", AccessToken=access_token)
-
-
 # --- the wire -----------------------------------------------------------------------------------
 
 
 class _Unsupported(UserPoolError):
     def __init__(self) -> None:
-        super().__init__("unsupported_operation", status=502)
+        super().__init__("unsupported_operation")
 
 
 def _idp() -> Any:
@@ -509,7 +355,7 @@ def _idp() -> Any:
 
 
 @sensitive_variables("params")
-def _call(operation: str, **params: Any) -> dict[str, Any]:
+def call(operation: str, **params: Any) -> dict[str, Any]:
     """Call one cognito-idp operation; every failure leaves as a `UserPoolError`."""
     try:
         return getattr(_idp(), operation)(**params)
@@ -518,10 +364,10 @@ def _call(operation: str, **params: Any) -> dict[str, Any]:
     except ParamValidationError:
         raise UserPoolError("invalid_parameter") from None
     except NoCredentialsError:
-        raise UserPoolError("unavailable", status=503) from None
+        raise UserPoolError("unavailable") from None
     except BotoCoreError as error:
         logger.warning("event=userpool_unreachable op=%s error=%s", operation, type(error).__name__)
-        raise UserPoolError("unavailable", status=503) from None
+        raise UserPoolError("unavailable") from None
 
 
 def _mapped(operation: str, error: ClientError) -> UserPoolError:
@@ -531,22 +377,22 @@ def _mapped(operation: str, error: ClientError) -> UserPoolError:
     if code in _UNSUPPORTED:
         return _Unsupported()
     if code == "NotAuthorizedException" and message in _NOT_AUTHORIZED_MESSAGES:
-        app_code, status = _NOT_AUTHORIZED_MESSAGES[message]
+        app_code = _NOT_AUTHORIZED_MESSAGES[message]
     elif code in _ERRORS:
-        app_code, status = _ERRORS[code]
+        app_code = _ERRORS[code]
     elif http_status >= 500:
-        app_code, status = "unavailable", 503
+        app_code = "unavailable"
     else:
-        app_code, status = "unexpected", 500
+        app_code = "unexpected"
     # The code only: messages can echo user input.
     logger.info("event=userpool_error op=%s code=%s mapped=%s", operation, code or "-", app_code)
-    return UserPoolError(app_code, status=status)
+    return UserPoolError(app_code)
 
 
 @sensitive_variables("params")
 def _initiate(flow: str, params: dict[str, str], *, address: str | None) -> dict[str, Any]:
     if settings.COGNITO_ADMIN_AUTH:
-        return _call(
+        return call(
             "admin_initiate_auth",
             UserPoolId=settings.COGNITO_USER_POOL_ID,
             ClientId=settings.COGNITO_CLIENT_ID,
@@ -554,7 +400,7 @@ def _initiate(flow: str, params: dict[str, str], *, address: str | None) -> dict
             AuthParameters=params,
             **_admin_context(address),
         )
-    return _call(
+    return call(
         "initiate_auth",
         ClientId=settings.COGNITO_CLIENT_ID,
         AuthFlow=flow,
@@ -574,13 +420,13 @@ def _respond(
         **({"Session": session} if session else {}),
     }
     if settings.COGNITO_ADMIN_AUTH:
-        return _call(
+        return call(
             "admin_respond_to_auth_challenge",
             UserPoolId=settings.COGNITO_USER_POOL_ID,
             **params,
             **_admin_context(address),
         )
-    return _call("respond_to_auth_challenge", UserContextData={"IpAddress": address}, **params)
+    return call("respond_to_auth_challenge", UserContextData={"IpAddress": address}, **params)
 
 
 def _admin_context(address: str | None) -> dict[str, Any]:
@@ -603,9 +449,9 @@ def _result(response: dict[str, Any], *, username: str) -> Tokens | Challenge:
     if "AuthenticationResult" in response:
         return _tokens(response["AuthenticationResult"], refresh_token=None)
     name = response.get("ChallengeName")
-    if name not in CHALLENGES or not response.get("Session"):
+    if name not in STEPS or not response.get("Session"):
         logger.warning("event=challenge_unsupported challenge=%s", str(name)[:40])
-        raise UserPoolError("unsupported_challenge", status=502)
+        raise UserPoolError("unsupported_challenge")
     parameters = response.get("ChallengeParameters") or {}
     return Challenge(
         name=name,
@@ -617,15 +463,13 @@ def _result(response: dict[str, Any], *, username: str) -> Tokens | Challenge:
 
 @sensitive_variables("result", "refresh_token")
 def _tokens(result: dict[str, Any], *, refresh_token: str | None) -> Tokens:
-    try:
-        return tokens_verify(
-            id_token=result.get("IdToken"),
-            access_token=result.get("AccessToken"),
-            # A refresh answer carries a new refresh token only when the client rotates them.
-            refresh_token=result.get("RefreshToken") or refresh_token,
-        )
-    except ManagedLoginError as failure:
-        raise UserPoolError(failure.code, status=failure.status) from None
+    """The answer's tokens, verified as the callback verifies its own (`TokenInvalid` if not)."""
+    return tokens_verified(
+        id_token=result.get("IdToken"),
+        access_token=result.get("AccessToken"),
+        # A refresh answer carries a new refresh token only when the client rotates them.
+        refresh_token=result.get("RefreshToken") or refresh_token,
+    )
 
 
 def totp_uri(*, secret: str, username: str) -> str:
@@ -634,23 +478,13 @@ def totp_uri(*, secret: str, username: str) -> str:
     return f"otpauth://totp/{issuer}:{quote(username)}?secret={secret}&issuer={issuer}"
 
 
-def _totp_secret(response: dict[str, Any], *, username: str) -> TotpSecret:
+def totp_secret(response: dict[str, Any], *, username: str) -> TotpSecret:
     secret = response["SecretCode"]
     uri = totp_uri(secret=secret, username=username)
     return TotpSecret(secret=secret, uri=uri, session=response.get("Session"))
 
 
-def _delivery(response: dict[str, Any]) -> CodeDelivery | None:
-    details = response.get("CodeDeliveryDetails") or {}
-    if not details:
-        return None
-    return CodeDelivery(
-        destination=str(details.get("Destination", "")),
-        medium=str(details.get("DeliveryMedium", "")).lower(),
-    )
-
-
-def _allowed(attributes: dict[str, str]) -> dict[str, str]:
+def attributes_allowed(attributes: dict[str, str]) -> dict[str, str]:
     """Only the allow-listed attributes, whatever the caller passed."""
     return {k: v for k, v in attributes.items() if k in settings.COGNITO_USER_ATTRIBUTES and v}
 
@@ -667,7 +501,7 @@ def _secret_hash(username: str) -> dict[str, str]:
     return {"SECRET_HASH": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
 
 
-def _secret_hash_param(username: str) -> dict[str, str]:
+def secret_hash_param(username: str) -> dict[str, str]:
     return {"SecretHash": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
 
 
@@ -690,3 +524,12 @@ def _policy_rules(policy: dict[str, Any]) -> tuple[str, ...]:
         if policy.get(key):
             rules.append(f"At least {text}")
     return tuple(rules)
+
+
+def stored_tokens_refresh(current: Any) -> Tokens:
+    """The refresher of API sign-in sessions (accounts.session.REFRESHERS)."""
+    return tokens_refresh(
+        refresh_token=current.refresh_token,
+        username=current.username,
+        previous_claims=current.identity,
+    )

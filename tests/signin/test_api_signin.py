@@ -12,9 +12,10 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from accounts.session import FLOW_API, SIGNIN_ATTEMPT, TOKENS
+from accounts.session import FLOW_API, TOKENS
 from config import aws
 from emulator import seed
+from signin.session import SIGNIN_ATTEMPT
 from tests.accounts.conftest import (
     USERS,
     api_signin,
@@ -113,7 +114,7 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(
 def test_secret_hash_agrees_with_an_implementation_we_did_not_write() -> None:
     from pycognito.aws_srp import AWSSRP
 
-    from accounts.userpool import secret_hash
+    from signin.services import secret_hash
 
     expected = AWSSRP.get_secret_hash("bob", seed.CLIENT_ID, seed.CLIENT_SECRET)
     assert secret_hash("bob") == expected
@@ -248,7 +249,7 @@ def test_select_mfa_type_is_its_own_step(emulator: Any, client: Client) -> None:
     assert "Authenticator app" in page and "Text message" in page
 
     chosen = client.post(
-        "/accounts/signin/mfa/select/", {"attempt": attempt_id(client), "choice": "SMS_MFA"}
+        "/accounts/signin/mfa/select/", {"attempt": attempt_id(client), "choice": "sms"}
     )
     assert chosen["Location"] == "/accounts/signin/mfa/"
     answered = client.post(
@@ -265,7 +266,7 @@ def test_select_mfa_type_refuses_a_choice_not_offered(emulator: Any, client: Cli
     api_signin(client, "dave")
 
     response = client.post(
-        "/accounts/signin/mfa/select/", {"attempt": attempt_id(client), "choice": "EMAIL_OTP"}
+        "/accounts/signin/mfa/select/", {"attempt": attempt_id(client), "choice": "email"}
     )
 
     assert response.status_code == 400
@@ -372,7 +373,7 @@ def test_only_allow_listed_attributes_go_with_the_new_password(
 def test_the_policy_falls_back_to_the_configured_text_without_credentials(
     emulator: Any, settings: Any
 ) -> None:
-    from accounts import userpool
+    from signin import services as userpool
 
     settings.COGNITO_USER_POOL_ID = f"{seed.REGION}_NoSuchPool"
     settings.COGNITO_PASSWORD_POLICY_TEXT = "Twelve characters or more."
@@ -489,7 +490,7 @@ def test_a_fresh_attempt_just_inside_its_time_still_works(emulator: Any, client:
 
 
 def test_an_unknown_challenge_fails_closed(emulator: Any, client: Client) -> None:
-    from accounts import userpool
+    from signin import services as userpool
 
     api_signin(client, "alice")
 
@@ -553,7 +554,7 @@ def test_a_user_who_must_reset_is_sent_to_the_reset_step(
 
 
 def _secret_hash(username: str) -> str:
-    from accounts.userpool import secret_hash
+    from signin.services import secret_hash
 
     return secret_hash(username)
 
@@ -692,5 +693,5 @@ def test_no_token_or_password_reaches_the_logs(
     ):
         assert secret not in caplog.text
     assert "event=signin_failed flow=api reason=not_authorized" in caplog.text
-    assert "event=challenge_failed challenge=SOFTWARE_TOKEN_MFA reason=code_mismatch" in caplog.text
+    assert "event=challenge_failed step=mfa_code reason=code_mismatch" in caplog.text
     assert "event=signin flow=api" in caplog.text

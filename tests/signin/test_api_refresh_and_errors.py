@@ -220,7 +220,7 @@ def test_an_unknown_error_gives_the_generic_page(
     response = api_signin(client, "bob")
 
     assert response.status_code == 500
-    assert response.templates[0].name == "accounts/error.html"
+    assert response.templates[0].name == "signin/error.html"
     body = response.content.decode()
     assert "Something went wrong" in body and "SomethingNewException" not in body
 
