@@ -22,14 +22,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
-from accounts import trace
 from accounts.errors import BoundaryError
 from accounts.tokens import Tokens, tokens_verified
 
 logger = logging.getLogger("accounts")
 
-_http = requests.Session()
-_http.hooks["response"].append(trace.http_response)  # /flows/ shows each token request
+# Every request to the OAuth2 endpoints; its `hooks["response"]` is open to observers (the demo's
+# flow trace, flows/trace.py, shows each token request).
+http_session = requests.Session()
 
 
 class ManagedLoginError(BoundaryError):
@@ -177,7 +177,7 @@ def _post(url: str, *, body: str, headers: dict[str, str]) -> requests.Response:
         body = f"{body}&{urlencode({'client_id': settings.COGNITO_CLIENT_ID})}"
     try:
         # Never a retry here: an authorization code is single use, so a blind retry can only fail.
-        return _http.post(
+        return http_session.post(
             url,
             data=body,
             headers=headers,

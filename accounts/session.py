@@ -33,7 +33,7 @@ LAST_SEEN = "accounts.last_seen"
 # The third-party IdP that signed the user in (`identities` claim), or None: for display.
 SIGNED_IN_WITH = "accounts.signed_in_with"
 # When the user last proved who they are (a sign-in, or the password asked again): account
-# changes that could lock the owner out need a recent proof (see `proof_is_recent`).
+# changes that could lock the owner out need a recent proof (selfservice.views).
 PROVEN_AT = "accounts.proven_at"
 
 # How the session's tokens were obtained, which decides how they are refreshed (`REFRESHERS`).
@@ -129,15 +129,6 @@ def session_start(session: SessionBase, tokens: Tokens, *, flow: str = FLOW_MANA
 def proof_record(session: SessionBase) -> None:
     """The user has just proved who they are (signed in, or entered their password again)."""
     session[PROVEN_AT] = time.time()
-
-
-def proof_is_recent(session: SessionBase) -> bool:
-    """Whether the last proof is younger than REAUTHENTICATION_SECONDS."""
-    proven_at = session.get(PROVEN_AT)
-    return (
-        isinstance(proven_at, float)
-        and 0 <= time.time() - proven_at < settings.REAUTHENTICATION_SECONDS
-    )
 
 
 def identity_provider_of(claims: dict[str, Any]) -> dict[str, str] | None:

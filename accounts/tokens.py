@@ -19,12 +19,16 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
+from django.dispatch import Signal
 from jwt.algorithms import RSAAlgorithm
 
-from accounts import trace
 from accounts.errors import BoundaryError
 
 logger = logging.getLogger("accounts")
+
+# Sent with `token` ("id" or "access"), `claims` and any extra check once a token passes every
+# check: the demo's flow trace (flows/trace.py) shows them. The foundation imports no flow app.
+token_verified = Signal()
 
 ALGORITHM = "RS256"
 # A Cognito token is about 1 KB; anything far larger is not one, so it is refused before parsing.
@@ -227,7 +231,10 @@ class CognitoTokenValidator:
             and not _same(claimed_hash, at_hash(access_token))
         ):
             raise TokenInvalid("at_hash_mismatch")
-        trace.checks_passed("id", claims, nonce=nonce, at_hash=access_token and claimed_hash)
+        at_hash_checked = access_token and claimed_hash
+        token_verified.send(
+            CognitoTokenValidator, token="id", claims=claims, nonce=nonce, at_hash=at_hash_checked
+        )
         return claims
 
     def validate_access_token(
@@ -243,7 +250,7 @@ class CognitoTokenValidator:
         client_id = claims.get("client_id")
         if not isinstance(client_id, str) or client_id not in allowed:
             raise TokenInvalid("wrong_audience", "client_id")
-        trace.checks_passed("access", claims)
+        token_verified.send(CognitoTokenValidator, token="access", claims=claims)
         return claims
 
     def _decode(self, token: str, *, audience: str | None) -> dict[str, Any]:

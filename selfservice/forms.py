@@ -9,13 +9,13 @@ from django import forms
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from accounts import ratelimit
 from accounts.forms import LoginStartForm
 from accounts.services import ManagedLoginError, token_revoke
 from accounts.session import StoredTokens
 from accounts.tokens import Tokens
 from selfservice import services
 from selfservice.services import Profile
+from signin import ratelimit
 from signin import services as signin_services
 from signin.forms import (
     EXPIRED_CODE,

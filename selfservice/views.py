@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -22,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.services import logout_url
-from accounts.session import StoredTokens, proof_is_recent, proof_record, tokens_get, tokens_pop
+from accounts.session import PROVEN_AT, StoredTokens, proof_record, tokens_get, tokens_pop
 from accounts.tokens import TokenInvalid, token_validator
 from selfservice.forms import (
     ChangePasswordForm,
@@ -50,6 +53,15 @@ logger = logging.getLogger("accounts")
 TOTP_ENROLMENT = "selfservice.totp_enrolment"
 
 TokensView = Callable[[HttpRequest, StoredTokens], HttpResponse]
+
+
+def proof_is_recent(session: SessionBase) -> bool:
+    """Whether the last proof is younger than REAUTHENTICATION_SECONDS."""
+    proven_at = session.get(PROVEN_AT)
+    return (
+        isinstance(proven_at, float)
+        and 0 <= time.time() - proven_at < settings.REAUTHENTICATION_SECONDS
+    )
 
 
 def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpResponse]:

@@ -19,13 +19,12 @@ from django.http import HttpRequest
 from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_variables
 
-from accounts import ratelimit
 from accounts.errors import BoundaryError, status_of
 from accounts.forms import TRY_AGAIN_LATER, LoginStartForm
-from accounts.ratelimit import client_address
 from accounts.services import ManagedLoginError, token_revoke
 from accounts.tokens import Tokens
-from signin import services
+from signin import ratelimit, services
+from signin.ratelimit import client_address
 from signin.session import SigninAttempt, signin_attempt_save
 
 # Second factors by the kind signin.services.STEPS names them.

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.session import PENDING_LOGINS, TOKENS
-from accounts.trace import MAX_FLOWS, REDACTED, TRACE, shown
+from flows.trace import MAX_FLOWS, REDACTED, TRACE, shown
 from identity.session import CREDENTIALS
 from signin.services import secret_hash
 from signin.session import SIGNIN_ATTEMPT

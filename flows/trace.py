@@ -2,12 +2,14 @@
 
 `TraceMiddleware` names the flow from the view's URL name (`VIEWS`): a sign-in start, a step that
 continues the sign-in in progress (callback, challenge steps), an identity or protected page. While
-the view runs a contextvar holds the request's recording, and three hooks add to it: botocore
-events (registered where config/aws.py builds clients), a requests hook on managed login's HTTP
-session, and the token validator once a token passes. Each event names its step (`STEPS`); one
-that belongs to another flow (a token refresh during a page view) starts a flow of its own. When
-the view returns, the steps are numbered and kept in the server-side session under `TRACE`, the
-last `MAX_FLOWS` flows. Parameter names are kept; values only for the names in `SHOWN`.
+the view runs a contextvar holds the request's recording, and three hooks add to it, registered by
+this app's AppConfig.ready() so that no flow depends on this one: botocore events on every client
+config/aws.py builds (`aws.CLIENT_HOOKS`), a requests hook on managed login's HTTP session
+(`accounts.services.http_session`), and the validator's `token_verified` signal once a token
+passes. Each event names its step (`STEPS`); one that belongs to another flow (a token refresh
+during a page view) starts a flow of its own. When the view returns, the steps are numbered and
+kept in the server-side session under `TRACE`, the last `MAX_FLOWS` flows. Parameter names are
+kept; values only for the names in `SHOWN`.
 """
 
 from __future__ import annotations
@@ -134,6 +136,24 @@ def checks_passed(token: str, claims: dict[str, Any], **extra: object) -> None:
     if claims.get("identities") and flow.get("kind") == "managed":
         flow["kind"] = "federated"  # an IdP chosen on the managed login pages
     step("check", what=f"{token} token verified", checks=checks)
+
+
+def token_verified(sender: Any, *, token: str, claims: dict[str, Any], **extra: Any) -> None:
+    """The validator's `token_verified` signal: its checks become a step."""
+    extra.pop("signal", None)
+    checks_passed(token, claims, **extra)
+
+
+def hooks_register() -> None:
+    """Observe the foundation's token checks and requests, and every boto3 client's calls."""
+    from accounts import services, tokens
+    from config import aws
+
+    tokens.token_verified.connect(token_verified, dispatch_uid="flows.trace")
+    if http_response not in services.http_session.hooks["response"]:
+        services.http_session.hooks["response"].append(http_response)
+    if aws_hooks_register not in aws.CLIENT_HOOKS:
+        aws.CLIENT_HOOKS.append(aws_hooks_register)
 
 
 def aws_hooks_register(events: Any) -> None:
