@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -25,13 +26,32 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
         domain = urlsplit(settings.COGNITO_DOMAIN)
+        sources = [f"{domain.scheme}://{domain.netloc}"]
+        if getattr(response, "_form_action_to_identity_providers", False):
+            # Any https origin; with a local pool (http is only accepted on loopback), its IdPs.
+            sources += ["https:", "http://localhost:*"] if domain.scheme == "http" else ["https:"]
         update = dict(parts.update or {})
-        update["form-action"] = [
-            *update.get("form-action", ()),
-            f"{domain.scheme}://{domain.netloc}",
-        ]
+        update["form-action"] = [*update.get("form-action", ()), *sources]
         parts.update = update
         return parts
+
+
+def form_action_to_identity_providers(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """For a page whose form ends at an IdP the pool picks: form-action allows any https origin.
+
+    Chromium checks form-action on each redirect after the post: site, pool, then the
+    organisation's IdP, whose origin only the pool knows.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response._form_action_to_identity_providers = True  # type: ignore[attr-defined]
+        return response
+
+    return wrapper
 
 
 class ResponseHeadersMiddleware:
