@@ -94,7 +94,10 @@ def raw_request_line(url: str, line: bytes) -> bytes:
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         sock.sendall(line + b"\r\n\r\n")
-        return sock.recv(65536)
+        answer = b""
+        while chunk := sock.recv(65536):  # both servers close after a malformed request
+            answer += chunk
+        return answer
 
 
 def logged(demo: Demo, text: str, timeout: float = 10.0) -> str:
@@ -154,7 +157,7 @@ def test_a_malformed_request_line_is_logged_without_its_code(
         manifest[server], f"GET {path}?code={secret}&state=s extra HTTP/1.1".encode()
     )
 
-    assert b"400 - Bad request syntax" in answer
+    assert b"Bad request syntax" in answer
     output = logged(running, f"{path}?code=[redacted]&state=[redacted] extra HTTP/1.1")
     assert f"{path}?code=[redacted]&state=[redacted] extra HTTP/1.1" in output
     assert secret not in output
