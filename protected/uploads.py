@@ -3,7 +3,8 @@
 Two limits, both site-wide because Django parses a POST body wherever it goes (the CSRF check
 reads the form before any view runs): a request whose Content-Length is over the largest body
 the site takes is answered 413 at once, and a file is kept in memory up to the upload limit and
-never spooled to disk. A body without a Content-Length (chunked) is read as empty under WSGI.
+never spooled to disk. A body without a Content-Length (chunked) is read as empty under WSGI;
+under ASGI, config/asgi.py cuts it off at the limit.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ its twin, a signed-in user's upload under the limit, gets no answer until the bo
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import uuid
@@ -259,3 +260,73 @@ def test_a_strangers_upload_is_refused_before_its_body_is_read(
     assert answer is not None, "the server waited for a stranger's body"
     assert answer.startswith(b"HTTP/1.1 403")
     assert b"Sign in to upload" in answer
+
+
+# --- under ASGI: Django reads the whole body before any middleware ------------------------------
+
+
+def asgi_post(
+    headers: list[tuple[bytes, bytes]], chunks: list[bytes], wait: float = 10
+) -> tuple[int | None, int]:
+    """POST to config.asgi's application: the status it answers (None: none) and chunks unread."""
+    from asgiref.testing import ApplicationCommunicator
+
+    from config.asgi import application
+
+    async def scenario() -> tuple[int | None, int]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/protected/upload/",
+            "raw_path": b"/protected/upload/",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"testserver"), *headers],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+        communicator = ApplicationCommunicator(application, scope)
+        for index, chunk in enumerate(chunks):
+            more = index < len(chunks) - 1
+            await communicator.send_input(
+                {"type": "http.request", "body": chunk, "more_body": more}
+            )
+        try:
+            start = await communicator.receive_output(timeout=wait)
+        except Exception:  # the application finished without answering
+            start = None
+        await communicator.wait(timeout=10)
+        unread = communicator.input_queue.qsize()
+        return (start["status"] if start else None), unread
+
+    return asyncio.run(scenario())
+
+
+def test_under_asgi_a_body_over_the_limit_is_refused_unread() -> None:
+    chunks = [b"x" * (64 * 1024)] * 40
+
+    status, unread = asgi_post([(b"content-length", str(40 * 64 * 1024).encode())], chunks)
+
+    assert status == 413
+    assert unread == len(chunks)
+
+
+def test_under_asgi_a_streamed_body_is_cut_at_the_limit() -> None:
+    chunks = [b"x" * (64 * 1024)] * 40  # 2.5 MB, no Content-Length
+
+    status, unread = asgi_post([], chunks, wait=2)
+
+    assert status is None  # Django stops reading and answers nothing
+    assert unread >= 40 - (MAX_UPLOAD_BYTES + 64 * 1024) // (64 * 1024) - 2
+
+
+def test_under_asgi_a_body_under_the_limit_is_read_whole() -> None:
+    chunks = [b"x" * (64 * 1024)] * 4
+
+    status, unread = asgi_post([(b"content-length", str(4 * 64 * 1024).encode())], chunks)
+
+    assert status == 403  # read, then refused: nobody is signed in
+    assert unread == 0
