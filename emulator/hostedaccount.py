@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import hostedsteps, pages, passwords, selfservice
+from emulator import branding, hostedsteps, pages, passwords, selfservice
 from emulator.authorize import (
     AuthorizeRequest,
     parse_authorize,
@@ -156,6 +156,7 @@ def new_password(state: EmulatorState, request: Request) -> Response:
         raise ErrorPage("session_expired")
     args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
     authorize_request = parse_authorize(state, args, query=pending.query)
+    branding.select(state, authorize_request.client_id)
     user = state.pool._get_user(pending.username)
     if user is None or user.status != UserStatus.FORCE_CHANGE_PASSWORD:
         raise ErrorPage("session_expired")
@@ -185,6 +186,7 @@ def _authorize(
     """The authorize request these pages serve (checked as /login checks it), and its client."""
     query = request.query_string.decode("utf-8", "replace")
     authorize_request = parse_authorize(state, request.args, query=query)
+    branding.select(state, authorize_request.client_id)
     client = state.client(authorize_request.client_id)
     assert client is not None  # parse_authorize has checked it
     return query, authorize_request, client

@@ -13,7 +13,7 @@ from moto.cognitoidp.models import UserStatus
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from emulator import federation, pages
+from emulator import branding, federation, pages
 from emulator.authorize import (
     parse_authorize,
     sign_in_redirect,
@@ -47,6 +47,7 @@ def login(state: EmulatorState, request: Request) -> Response:
     """GET: the sign-in form. POST: check the password, then finish or ask for the TOTP code."""
     query = request.query_string.decode("utf-8", "replace")
     authorize_request = parse_authorize(state, request.args, query=query)
+    branding.select(state, authorize_request.client_id)
     action = f"/login?{query}"
     csrf_cookie, csrf = _csrf(state, request)
     if request.method == "GET":
@@ -101,6 +102,7 @@ def mfa(state: EmulatorState, request: Request) -> Response:
         raise ErrorPage("session_expired")
     args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
     authorize_request = parse_authorize(state, args, query=pending.query)
+    branding.select(state, authorize_request.client_id)
     code = request.form.get("code", "")
     if not code_accept(state, pending_id=pending_id, username=pending.username, code=code):
         if pending.attempts + 1 >= MAX_MFA_ATTEMPTS:
