@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import branding, hostedsteps, pages, passwords, selfservice
+from emulator import branding, hostedsteps, pages, passwords, risk, selfservice
 from emulator.authorize import (
     AuthorizeRequest,
     parse_authorize,
@@ -163,6 +163,13 @@ def new_password(state: EmulatorState, request: Request) -> Response:
     password = request.form.get("password", "")
     try:
         passwords.check_policy(state.pool, password)
+        risk.check_password(
+            state,
+            client_id=authorize_request.client_id,
+            username=user.username,
+            password=password,
+            event="PASSWORD_CHANGE",
+        )
     except CognitoError as error:
         page = hostedsteps.new_password_page(
             state, csrf=csrf, pending=pending_id, error=error.message
@@ -175,6 +182,7 @@ def new_password(state: EmulatorState, request: Request) -> Response:
         state.flows.hosted_steps.pop(pending_id, None)
     next_step = hostedsteps.start_mfa(state, user=user, query=pending.query)
     if next_step is None:
+        risk.signed_in(state, user.username)
         return sign_in_redirect(state, authorize_request, username=user.username)
     page = hostedsteps.code_page(state, csrf=csrf, pending=next_step)
     return _with_csrf_cookie(page, csrf_cookie)

@@ -65,6 +65,8 @@ BLOCKED = "Unable to login because of security reasons."
 LEAKED = "Provided password cannot be used for security reasons."
 FEEDBACK_REFUSED = "Invalid feedback token."
 POOL_LEVEL = "ALL"
+# How long a sign-in may wait for its MFA code and still be the one that ends in tokens.
+IN_PROGRESS_SECONDS = 10 * 60
 _EVENT_ACTIONS = {"BLOCK", "MFA_IF_CONFIGURED", "MFA_REQUIRED", "NO_ACTION"}
 _LEVEL_ACTIONS = {"Low": "LowAction", "Medium": "MediumAction", "High": "HighAction"}
 _EVENT_FILTERS = {"SIGN_IN", "PASSWORD_CHANGE", "SIGN_UP"}
@@ -348,7 +350,10 @@ def _remember(state: EmulatorState, username: str, context: Context) -> None:
 
 def _in_progress(state: EmulatorState, username: str) -> AuthEvent | None:
     events = store(state).events.get(username) or []
-    return next((e for e in reversed(events) if e.response == "InProgress"), None)
+    since = time.time() - IN_PROGRESS_SECONDS
+    return next(
+        (e for e in reversed(events) if e.response == "InProgress" and e.created >= since), None
+    )
 
 
 def _new_event(state: EmulatorState, username: str, kind: str, context: Context) -> AuthEvent:
