@@ -374,7 +374,7 @@ def test_describe_risk_configuration_falls_back_to_the_pool(idp: Any) -> None:
     assert pool_level["RiskExceptionConfiguration"]["BlockedIPRangeList"] == ["198.51.100.0/24"]
 
 
-def test_a_client_configuration_applies_to_that_client_only(idp: Any) -> None:
+def test_a_client_configuration_overrides_the_pools(idp: Any) -> None:
     idp.set_risk_configuration(
         UserPoolId=POOL,
         ClientId=seed.CLIENT_ID,
