@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 # Fast enough for every run: each test stays within a few seconds. The fixtures (a signed-in
 # client, the emulator) are built once per test and shared by its examples, on purpose.
 fuzz = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+# For tests whose examples often start a sign-in again (SRP and a challenge: about 0.3 s each).
+fuzz_slow = settings(fuzz, max_examples=20)
 
 # Text a user (or an attacker) can send: any printable or control character, NUL included,
 # plus the strings that have broken parsers before.

@@ -160,3 +160,16 @@ def test_claims_of_any_type_signed_with_the_right_key_never_crash(
             # Accepted: the claims the app relies on kept their meaning.
             assert result["iss"] == ISSUER and result["token_use"] in ("id", "access")
             assert isinstance(result["sub"], str)
+
+
+@pytest.mark.parametrize("claim", ["nonce", "at_hash"])
+def test_a_non_ascii_nonce_or_at_hash_is_a_mismatch_not_a_crash(
+    validator: CognitoTokenValidator, key: SigningKey, claim: str
+) -> None:
+    # Found by the fuzzer: hmac.compare_digest raised TypeError on non-ASCII str.
+    token = key.sign({**good_claims("id"), "nonce": "a-nonce", claim: "é"})
+
+    with pytest.raises(TokenInvalid) as refused:
+        validator.validate_id_token(token, nonce="a-nonce", access_token="an.access.token")
+
+    assert refused.value.code == f"{claim}_mismatch"
