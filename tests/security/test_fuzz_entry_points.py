@@ -309,3 +309,48 @@ def test_a_non_ascii_attempt_id_restarts_the_sign_in(
 
     assert response.status_code == status
     assert (client.session.get(SIGNIN_ATTEMPT) is not None) == (attempt == REAL)
+
+
+RAW_TYPES = st.sampled_from(
+    [
+        f"{MULTIPART}; boundary={B}",
+        MULTIPART,
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=utf-16",
+        "text/plain",
+        "",
+    ]
+)
+
+
+@fuzz
+@given(
+    path=st.sampled_from(["/protected/upload/", "/accounts/signin/", "/federation/", "/identity/"]),
+    content_type=RAW_TYPES,
+    body=st.one_of(
+        st.binary(max_size=2048),
+        st.binary(max_size=512).map(lambda b: f"--{B}\r\n".encode() + b),
+        st.tuples(TEXT, st.binary(max_size=64)).map(lambda parts: multipart(*parts)),
+    ),
+)
+def test_any_raw_body_gets_a_page(
+    client: Client,
+    api_signed_in: Callable[..., Client],
+    path: str,
+    content_type: str,
+    body: bytes,
+) -> None:
+    client = signed_in(client, api_signed_in, "bob")
+
+    # generic(): the bytes as they are (post() would re-encode them to the declared charset).
+    assert_answered(client.generic("POST", path, body, content_type=content_type))
+
+
+def test_an_anonymous_upload_is_sent_to_sign_in(client: Client, db: None) -> None:
+    response = client.post(
+        "/protected/upload/",
+        multipart("notes.txt", b"x"),
+        content_type=f"{MULTIPART}; boundary={B}",
+    )
+
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
