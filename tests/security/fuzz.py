@@ -16,7 +16,7 @@ fuzz = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 # For tests whose examples often start a sign-in again (SRP and a challenge: about 0.3 s each).
-fuzz_slow = settings(fuzz, max_examples=20)
+fuzz_slow = settings(fuzz, max_examples=15)
 
 # Text a user (or an attacker) can send: any printable or control character, NUL included,
 # plus the strings that have broken parsers before.

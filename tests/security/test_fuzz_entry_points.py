@@ -227,7 +227,7 @@ CHOICES = st.sampled_from(
 
 
 @pytest.mark.parametrize("form", list(SIGNED_IN_FORMS))
-@fuzz
+@fuzz_slow
 @given(data=st.data())
 def test_any_signed_in_form_gets_a_page(
     client: Client, api_signed_in: Callable[..., Client], form: str, data: st.DataObject
