@@ -1,0 +1,63 @@
+"""The site under gunicorn with config/gunicorn.conf.py: it serves, and its access log keeps the
+authorization code, the state and every other query parameter out."""
+
+from __future__ import annotations
+
+import os
+import runpy
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.prod.servers import GUNICORN_CONFIG, Browser, Gunicorn
+
+
+def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
+    """The configuration file's values under `env`."""
+    for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "PORT", "GUNICORN_BIND"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(GUNICORN_CONFIG))
+
+
+def test_the_configuration_takes_its_worker_count_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert settings_with(monkeypatch, WEB_CONCURRENCY="3")["workers"] == 3
+
+
+def test_without_web_concurrency_it_runs_two_workers_per_cpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = settings_with(monkeypatch)
+
+    assert config["workers"] == max(2, 2 * (os.cpu_count() or 1))
+    assert config["max_requests"] > 0 and 0 < config["max_requests_jitter"] < config["max_requests"]
+    assert config["graceful_timeout"] > 0 and config["timeout"] > 0
+    assert config["bind"] == ["0.0.0.0:8000"]
+
+
+def test_the_access_log_names_paths_without_their_query(
+    start_site: Callable[..., Gunicorn], workdir: Path
+) -> None:
+    site = start_site(database_url=f"sqlite:///{workdir / 'site.sqlite3'}")
+    browser = Browser(site.url)
+    start = browser.get("/accounts/login/?next=/protected/")
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    from tests.accounts.conftest import hosted_sign_in
+
+    callback = hosted_sign_in(start.headers["Location"], "bob", app_url=site.url)
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    assert browser.get(callback).status_code == 302
+    assert browser.current_user() == "bob"
+    site.stop()  # flushes the log
+
+    log = site.access_log.read_text()
+    # The twin: the log does record each request, with its path and status.
+    assert '"GET /accounts/callback/ HTTP/1.1" 302' in log, log
+    assert '"GET /accounts/login/ HTTP/1.1" 302' in log, log
+    for secret in (code, state, "code=", "state=", "next="):
+        assert secret not in log, f"{secret!r} in the access log:\n{log}"
