@@ -17,7 +17,15 @@ from typing import Any
 
 import pytest
 
-from tests.prod.servers import Gunicorn, Postgres, Redis, Unavailable, free_port, manage, site_env
+from tests.prod.servers import (
+    Gunicorn,
+    Postgres,
+    Redis,
+    Unavailable,
+    free_port,
+    manage,
+    site_env,
+)
 
 
 def _unavailable(reason: str) -> None:
@@ -50,17 +58,9 @@ def redis_server() -> Iterator[Redis]:
 _databases = count(1)
 
 
-@pytest.fixture
-def database_url(postgres: Postgres) -> str:
-    """A new, empty database of the throwaway cluster."""
+def new_database(postgres: Postgres) -> str:
+    """A new, empty database of the throwaway cluster: its DATABASE_URL."""
     return postgres.create_database(f"site_{next(_databases)}")
-
-
-@pytest.fixture
-def cache_url(redis_server: Redis) -> str:
-    """The throwaway Redis, emptied: no counter or session of another test is left in it."""
-    redis_server.client().flushall()
-    return redis_server.url()
 
 
 @pytest.fixture(scope="session")
@@ -75,42 +75,56 @@ def collected_static() -> None:
     manage(env, "collectstatic", "--noinput", "-v", "0")
 
 
+def scratch() -> Path:
+    """A scratch folder outside pytest's root-only tmp tree (SQLite files, the servers' logs)."""
+    return Path(tempfile.mkdtemp(prefix="prod-site-"))
+
+
 @pytest.fixture
 def workdir() -> Iterator[Path]:
-    """A scratch folder outside pytest's root-only tmp tree (a SQLite file, the server logs)."""
-    path = Path(tempfile.mkdtemp(prefix="prod-site-"))
+    path = scratch()
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+class Sites:
+    """Starts the site under gunicorn (migrated first) against the emulator; stops them all."""
+
+    def __init__(self, emulator: Any, workdir: Path) -> None:
+        self.emulator, self.workdir = emulator, workdir
+        self.started: list[Gunicorn] = []
+
+    def start(
+        self, *, database_url: str, cache_url: str | None = None, workers: int = 2, **extra: str
+    ) -> Gunicorn:
+        port = free_port()
+        app_url = f"http://127.0.0.1:{port}"
+        self.emulator.add_app_url(app_url)
+        env = site_env(
+            app_url=app_url,
+            emulator_url=self.emulator.url,
+            issuer=self.emulator.issuer,
+            database_url=database_url,
+            cache_url=cache_url,
+            extra=extra,
+        )
+        manage(env, "migrate", "-v", "0")
+        logs = self.workdir / f"site-{port}"
+        logs.mkdir()
+        site = Gunicorn.start(env, logs, port=port, workers=workers)
+        self.started.append(site)
+        return site
+
+    def stop_all(self) -> None:
+        for site in self.started:
+            site.stop()
 
 
 @pytest.fixture
 def start_site(
     emulator: Any, collected_static: None, workdir: Path
 ) -> Iterator[Callable[..., Gunicorn]]:
-    """Start the site under gunicorn (migrated first); every site started is stopped after."""
-    started: list[Gunicorn] = []
-
-    def start(
-        *, database_url: str, cache_url: str | None = None, workers: int = 2, **extra: str
-    ) -> Gunicorn:
-        port = free_port()
-        app_url = f"http://127.0.0.1:{port}"
-        emulator.add_app_url(app_url)
-        env = site_env(
-            app_url=app_url,
-            emulator_url=emulator.url,
-            issuer=emulator.issuer,
-            database_url=database_url,
-            cache_url=cache_url,
-            extra=extra,
-        )
-        manage(env, "migrate", "-v", "0")
-        logs = workdir / f"site-{port}"
-        logs.mkdir()
-        site = Gunicorn.start(env, logs, port=port, workers=workers)
-        started.append(site)
-        return site
-
-    yield start
-    for site in started:
-        site.stop()
+    """Start the site under gunicorn; every site started is stopped after the test."""
+    sites = Sites(emulator, workdir)
+    yield sites.start
+    sites.stop_all()

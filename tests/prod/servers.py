@@ -58,10 +58,10 @@ def wait_port(
     raise RuntimeError(f"not listening on {port} within {timeout} s:\n{log.read_text()}")
 
 
-def end(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM (gunicorn, postgres and redis all shut down gracefully on it), then SIGKILL."""
+def end(process: subprocess.Popen, timeout: float = 30, signum: int = signal.SIGTERM) -> None:
+    """`signum` (SIGTERM: gunicorn and redis shut down gracefully on it), then SIGKILL."""
     if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -158,7 +158,8 @@ class Postgres:
         return self.url(name)
 
     def stop(self) -> None:
-        end(self.process)
+        # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
+        end(self.process, signum=signal.SIGINT)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -260,12 +261,14 @@ def manage(env: Mapping[str, str], *args: str) -> None:
 
 @dataclass
 class Gunicorn:
-    """The site under gunicorn with the checked-in configuration; `access_log` is its log file."""
+    """The site under gunicorn with the checked-in configuration: `access_log` is gunicorn's access
+    log, `output` what the workers print (the app's own log lines)."""
 
     port: int
     process: subprocess.Popen
     access_log: Path
     error_log: Path
+    output: Path
 
     @property
     def url(self) -> str:
@@ -278,21 +281,23 @@ class Gunicorn:
         """Serve on `port` (free one when 0); APP_URL in `env` must name that port."""
         port = port or free_port()
         access_log, error_log = directory / "access.log", directory / "error.log"
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)),
-                *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
-                *("--access-logfile", str(access_log), "--error-logfile", str(error_log)),
-                "config.wsgi",
-            ],
-            cwd=BASE_DIR,
-            env=dict(env),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        output = directory / "output.log"
+        with open(output, "wb") as out:
+            process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)),
+                    *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+                    *("--access-logfile", str(access_log), "--error-logfile", str(error_log)),
+                    "config.wsgi",
+                ],
+                cwd=BASE_DIR,
+                env=dict(env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         error_log.touch()
         wait_port(port, process, error_log)
-        site = cls(port, process, access_log, error_log)
+        site = cls(port, process, access_log, error_log, output)
         deadline = time.monotonic() + READY_TIMEOUT
         while Browser(site.url).get("/healthz").status_code != 200:  # every worker booted by now
             if time.monotonic() > deadline:
