@@ -79,5 +79,9 @@ bench: $(STAMP) saml-deps
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/protected.py
 
+# The site under gunicorn on PostgreSQL and Redis, under load (prints figures; a minute or so).
+load: $(STAMP) service-deps
+	$(BIN)/python bench/load.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -21,8 +21,10 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 
@@ -369,11 +371,48 @@ class Browser(requests.Session):
         return page.text.split(marker, 1)[1].split("<", 1)[0]
 
     def sign_in(self, username: str) -> None:
-        """Managed login: the site's redirect, the pool's hosted pages, the callback."""
-        from tests.accounts.conftest import hosted_sign_in
-
+        """Managed login as a demo user without MFA: the site's redirect, the pool's hosted
+        sign-in page, the callback. Needs no Django in this process (bench/load.py has none)."""
         start = self.get("/accounts/login/")
         assert start.status_code == 302, (start.status_code, start.text[:300])
-        callback = hosted_sign_in(start.headers["Location"], username, app_url=self.site)
+        callback = hosted_sign_in(start.headers["Location"], username)
+        assert callback.startswith(f"{self.site}/accounts/callback/?"), callback
         answer = self.get(callback)
         assert answer.status_code == 302, (answer.status_code, answer.text[:300])
+
+
+class _FirstForm(HTMLParser):
+    """The first form of a page: its action and its inputs' values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "form" and self.action is None:
+            self.action = attributes.get("action") or ""
+        elif tag == "input" and attributes.get("name") and self.action is not None:
+            self.fields[attributes["name"] or ""] = attributes.get("value") or ""
+
+
+def hosted_sign_in(authorize_url: str, username: str) -> str:
+    """Sign in on the emulator's hosted page; the callback URL (code and state) it sends back."""
+    from emulator import seed
+
+    password = next(user.password for user in seed.DEMO_USERS if user.username == username)
+    pool = requests.Session()
+    pool.trust_env = False
+    page = pool.get(authorize_url, timeout=20)
+    form = _FirstForm()
+    form.feed(page.text)
+    assert page.status_code == 200 and form.action is not None, page.text[:300]
+    answer = pool.post(
+        urljoin(page.url, form.action),
+        data={**form.fields, "username": username, "password": password},
+        allow_redirects=False,
+        timeout=20,
+    )
+    assert answer.status_code in (302, 303), (answer.status_code, answer.text[:300])
+    return answer.headers["Location"]

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.prod.servers import GUNICORN_CONFIG, Browser, Gunicorn
+from tests.prod.servers import GUNICORN_CONFIG, Browser, Gunicorn, hosted_sign_in
 
 
 def settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
@@ -47,9 +47,7 @@ def test_the_access_log_names_paths_without_their_query(
     browser = Browser(site.url)
     start = browser.get("/accounts/login/?next=/protected/")
     state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
-    from tests.accounts.conftest import hosted_sign_in
-
-    callback = hosted_sign_in(start.headers["Location"], "bob", app_url=site.url)
+    callback = hosted_sign_in(start.headers["Location"], "bob")
     code = parse_qs(urlsplit(callback).query)["code"][0]
     assert browser.get(callback).status_code == 302
     assert browser.current_user() == "bob"
