@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format browser-deps saml-deps service-deps bench load clean
+.PHONY: demo test lint format browser-deps saml-deps service-deps cfn-lint bench load clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3 found; set PYTHON=/path/to/python3.11"; exit 2; }
@@ -71,7 +71,11 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) browser-deps saml-deps service-deps lint
+# The CloudFormation template, validated offline against AWS's resource specification.
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint -- deploy/cognito-app.yaml
+
+test: $(STAMP) browser-deps saml-deps service-deps lint cfn-lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) saml-deps
