@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import runpy
+import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.demo_process import descendants
 from tests.prod.servers import GUNICORN_CONFIG, Browser, Gunicorn, hosted_sign_in
 
 
@@ -59,3 +62,34 @@ def test_the_access_log_names_paths_without_their_query(
     assert '"GET /accounts/login/ HTTP/1.1" 302' in log, log
     for secret in (code, state, "code=", "state=", "next="):
         assert secret not in log, f"{secret!r} in the access log:\n{log}"
+    # Nor in what gunicorn and the app themselves log.
+    for other in (site.error_log, site.output):
+        text = other.read_text()
+        assert code not in text and state not in text, text
+
+
+def test_a_hup_replaces_every_worker_and_the_site_keeps_serving_its_sessions(
+    start_site: Callable[..., Gunicorn], workdir: Path
+) -> None:
+    site = start_site(database_url=f"sqlite:///{workdir / 'site.sqlite3'}")
+    browser = Browser(site.url)
+    browser.sign_in("bob")
+    before = descendants(site.process.pid)
+    assert len(before) == 2
+
+    # A fresh connection per request: an idle keep-alive connection that an old worker closes as
+    # the client reuses it is the HTTP race proxies and browsers retry, not a dropped request.
+    browser.headers["Connection"] = "close"
+    site.process.send_signal(signal.SIGHUP)
+    answers = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answers.append(browser.current_user())
+        after = descendants(site.process.pid)
+        if len(after) == 2 and not after & before:
+            break
+    else:
+        pytest.fail(f"workers not replaced: {before} then {descendants(site.process.pid)}")
+
+    assert browser.current_user() == "bob"
+    assert set(answers) == {"bob"}, answers  # no request failed while the workers changed
