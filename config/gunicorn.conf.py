@@ -18,20 +18,22 @@ def _int(name: str, default: int) -> int:
 # Behind a TLS proxy or load balancer; PORT is the convention of most platforms.
 bind = [os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")]
 
-# Processes: WEB_CONCURRENCY (the common convention), else two per CPU, at least two so one slow
-# request never holds the whole site. Threads: a page mostly waits on Cognito, STS or S3, so each
-# process serves a few requests at once while it waits (the session and user come from the shared
-# database and cache, never from process memory, so any worker can serve any request).
-workers = _int("WEB_CONCURRENCY", max(2, 2 * (os.cpu_count() or 1)))
-worker_class = "gthread"
-threads = _int("GUNICORN_THREADS", 4)
+# Processes: WEB_CONCURRENCY (the common convention), else gunicorn's suggested 2 x CPUs + 1, so
+# a page waiting on Cognito, STS or S3 leaves others to serve. Any worker can serve any request:
+# the session and the user come from the shared database and cache, never from process memory.
+# One request per process (sync workers): gunicorn's threaded worker (GUNICORN_THREADS above 1
+# selects it) can reset connections it has accepted while it restarts on HUP or max_requests
+# (gunicorn issues 3038 and 3380; tests/prod/test_gunicorn.py shows the sync worker does not).
+workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1)
+worker_class = "sync"
+threads = _int("GUNICORN_THREADS", 1)
 
 # A request may wait on a few AWS calls, each bounded by HTTP_CONNECT_TIMEOUT + HTTP_READ_TIMEOUT
 # (8 s by default): 30 s is a hung worker, which gunicorn then replaces.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 # Seconds in-flight requests get to finish on HUP, TERM or a worker recycle.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-# Longer than a load balancer's probe interval; shorter than its idle timeout is the proxy's job.
+# Threaded workers only (sync workers close each connection; the proxy keeps its clients').
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Recycle each worker after about this many requests (a slow leak never grows without bound); the
 # jitter keeps the workers from all restarting at the same moment.

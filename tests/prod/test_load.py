@@ -17,14 +17,7 @@ SECONDS, CLIENTS = 1.5, 4
 @pytest.fixture
 def site(start_site: Callable[..., Gunicorn], postgres: Postgres, redis_server: Redis) -> Gunicorn:
     redis_server.client().flushall()
-    # No recycling mid-run: a recycled worker closing a keep-alive connection as a client reuses
-    # it is the race proxies retry (test_gunicorn.py covers replacing workers).
-    return start_site(
-        database_url=new_database(postgres),
-        cache_url=redis_server.url(),
-        workers=2,
-        GUNICORN_MAX_REQUESTS="0",
-    )
+    return start_site(database_url=new_database(postgres), cache_url=redis_server.url(), workers=2)
 
 
 def held(result: Result) -> None:
