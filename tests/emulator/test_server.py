@@ -126,7 +126,7 @@ def test_moto_still_answers_the_rest_of_the_api(idp) -> None:
 
 def test_starts_stops_and_starts_again_in_a_fresh_process() -> None:
     script = """
-import time, requests
+import requests
 from emulator.server import Emulator
 with Emulator() as first:
     assert requests.get(first.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
