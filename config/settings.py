@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "protected",
     "flows",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.visitor",
             ],
         },
     },
@@ -143,16 +145,6 @@ SESSION_SAVE_EVERY_REQUEST = False
 CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
-
-if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_SSL_REDIRECT = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- Amazon Cognito and AWS -------------------------------------------------------------------
 AWS_REGION = env.str("AWS_REGION")
@@ -233,6 +225,26 @@ if not APP_URL:
     raise ImproperlyConfigured("Set the APP_URL environment variable")
 APP_URL = APP_URL.rstrip("/")
 
+# HTTPS only: Secure cookies, HTTP redirected, HSTS. Every deployment is served over https (the
+# pool accepts no other callback URL but localhost's); only a site on plain http on a loopback
+# host (`manage.py demo`, DEBUG off) goes without, since its browser would drop Secure cookies.
+LOCAL_HTTP = urlsplit(APP_URL).scheme == "http" and _is_loopback(urlsplit(APP_URL).hostname or "")
+if not DEBUG and not LOCAL_HTTP:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# The demo panel (/demo/): the emulator's JSON of demo users, TOTP codes and inbox. Set by
+# `manage.py demo` and the tests; empty (the default, and always in production) turns it off.
+DEMO_PANEL_URL = env.str("DEMO_PANEL_URL", default="")
+if DEMO_PANEL_URL:
+    DEMO_PANEL_URL = https_url("DEMO_PANEL_URL", DEMO_PANEL_URL)
+
 # Network calls: explicit timeouts everywhere (seconds).
 HTTP_TIMEOUT = (
     env.float("HTTP_CONNECT_TIMEOUT", default=3.0),
@@ -254,6 +266,7 @@ LOGGING = {
         "identity": {"handlers": ["console"], "level": "INFO"},
         "protected": {"handlers": ["console"], "level": "INFO"},
         "api": {"handlers": ["console"], "level": "INFO"},
+        "demo": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "INFO"},
     },
 }

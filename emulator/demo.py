@@ -79,6 +79,17 @@ def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
     return key
 
 
+def site_environ(environ: dict[str, str], host: str) -> dict[str, str]:
+    """The `runserver` child's environment: DEBUG off, so visitors meet the site's own error pages.
+
+    DEBUG stays on for a site on a host that is not loopback: on plain http there, only DEBUG
+    keeps its cookies from being marked Secure (config/settings.py), which the browser would drop.
+    The manage.py process itself keeps DEBUG on, which installs the `emulator` app and this command.
+    """
+    local = host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+    return {**environ, "DJANGO_DEBUG": "false" if local else environ.get("DJANGO_DEBUG", "true")}
+
+
 def demo_environ(argv: list[str]) -> dict[str, str]:
     """The environment for the demo: the app configured for the emulator, user's values first."""
     options = parse_demo_arguments(argv)
@@ -104,6 +115,8 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
         "COGNITO_IDENTITY_ROLE_ARN": seed.AUTHENTICATED_ROLE,
         "COGNITO_DEVELOPER_PROVIDER_NAME": seed.DEVELOPER_PROVIDER_NAME,
         "APP_URL": app_url(options.host, options.port),
+        # The site's demo panel reads the emulator's users, live TOTP codes and inbox here.
+        "DEMO_PANEL_URL": f"{aws}/demo/panel.json",
     }
     environ = {name: value for name, value in defaults.items() if name not in os.environ}
     if "AWS_ENDPOINT_URL" not in os.environ:
