@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.cognitoidp.models import UserStatus
 
-from emulator import codes, passwords, pretoken, srp, triggers
+from emulator import codes, passwords, pretoken, risk, srp, triggers
 from emulator.errors import (
     CodeMismatch,
     CognitoError,
@@ -133,11 +133,13 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
         raise InvalidParameter("Missing required parameter PASSWORD")
     user = _known_user(client, find_user(state, username))
     _check_lockout(state, user)
+    context = risk.context_of(params)
     if not hmac.compare_digest((user.password or "").encode(), password.encode()):
         _record_failure(state, user)
+        risk.password_failed(state, client_id=client.id, user=user, context=context)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
-    return _after_password(state, client, user, admin=admin)
+    return _after_password(state, client, user, admin=admin, context=context)
 
 
 def _known_user(client: CognitoIdpUserPoolClient, user: CognitoIdpUser | None) -> CognitoIdpUser:
@@ -149,13 +151,23 @@ def _known_user(client: CognitoIdpUserPoolClient, user: CognitoIdpUser | None) -
 
 
 def _after_password(
-    state: EmulatorState, client: CognitoIdpUserPoolClient, user: CognitoIdpUser, *, admin: bool
+    state: EmulatorState,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser,
+    *,
+    admin: bool,
+    context: risk.Context,
 ) -> dict[str, Any]:
-    """The password was right: status checks, then a new password, MFA, or tokens."""
+    """The password was right: status checks and threat protection, then a new password, MFA,
+    or tokens."""
     if not user.enabled:
         raise NotAuthorized("User is disabled.")
     if user.status == UserStatus.UNCONFIRMED:
         raise UserNotConfirmed("User is not confirmed.")
+    # A compromised password with BLOCK turns the user to RESET_REQUIRED, reported just below.
+    assessment = risk.assess_sign_in(state, client_id=client.id, user=user, context=context)
+    if assessment.blocked:
+        raise NotAuthorized(risk.BLOCKED)
     if user.status == UserStatus.RESET_REQUIRED:
         if prevents_existence_errors(client):
             raise NotAuthorized(INCORRECT_CREDENTIALS)
@@ -167,7 +179,7 @@ def _after_password(
             _new_session(user, client, "NEW_PASSWORD_REQUIRED", admin=admin),
             {"userAttributes": json.dumps(attributes), "requiredAttributes": "[]"},
         )
-    return _mfa_or_tokens(state, client, user, admin=admin)
+    return _mfa_or_tokens(state, client, user, admin=admin, assessment=assessment)
 
 
 def _mfa_or_tokens(
@@ -177,8 +189,14 @@ def _mfa_or_tokens(
     *,
     admin: bool,
     source: str = pretoken.AUTHENTICATION,
+    assessment: risk.Assessment | None = None,
 ) -> dict[str, Any]:
     pool = state.pool
+    if assessment is not None:
+        # Adaptive authentication asks a user without a factor for a code to their email/phone.
+        added = risk.adaptive_factor(state, user, assessment, factors=mfa_factors(state, user))
+        if added:
+            return _mfa_challenge(state, client, user, added, admin=admin)
     if pool.mfa_config == "OFF":
         return issue_tokens(state, client=client, user=user, source=source)
     factors = mfa_factors(state, user)
@@ -224,6 +242,7 @@ def _mfa_challenge(
     admin: bool,
 ) -> dict[str, Any]:
     session = _new_session(user, client, name, admin=admin)
+    risk.mfa_asked(state, user.username)
     parameters: dict[str, str] = {"USER_ID_FOR_SRP": user.username}
     if name in ("SMS_MFA", "EMAIL_OTP"):
         destination = user.attribute_lookup["phone_number" if name == "SMS_MFA" else "email"]
@@ -330,6 +349,7 @@ def _password_verifier(
     client: CognitoIdpUserPoolClient,
     session: AuthSession,
     responses: dict[str, Any],
+    context: risk.Context,
 ) -> dict[str, Any]:
     exchange = session.srp
     assert exchange is not None
@@ -360,9 +380,10 @@ def _password_verifier(
         return _define_next(state, client, user, session, entry)
     if not valid:
         _record_failure(state, user)
+        risk.password_failed(state, client_id=client.id, user=user, context=context)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
-    return _after_password(state, client, user, admin=session.admin)
+    return _after_password(state, client, user, admin=session.admin, context=context)
 
 
 # CUSTOM_AUTH.
@@ -555,7 +576,7 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
         if user is None or user.username != session.username:
             raise NotAuthorized(INCORRECT_CREDENTIALS)
     if name == "PASSWORD_VERIFIER":
-        return _password_verifier(state, client, session, responses)
+        return _password_verifier(state, client, session, responses, risk.context_of(params))
     if name == "CUSTOM_CHALLENGE":
         return _custom_answer(state, client, session, responses)
     if name == "NEW_PASSWORD_REQUIRED":
@@ -597,6 +618,7 @@ def _mfa_answer(
             # A wrong code may be tried again with the same Session, a few times.
             with state.lock:
                 state.flows.auth_sessions[token] = replace(session, attempts=session.attempts + 1)
+        risk.mfa_failed(state, user.username)
         raise CodeMismatch(codes.MFA_CODE_MISMATCH)
     return issue_tokens(state, client=client, user=user)
 
@@ -614,6 +636,13 @@ def _new_password(
         if not new_password:
             raise InvalidParameter("Missing required parameter NEW_PASSWORD")
         passwords.check_policy(state.pool, new_password)
+        risk.check_password(
+            state,
+            client_id=client.id,
+            username=user.username,
+            password=new_password,
+            event="PASSWORD_CHANGE",
+        )
     except CognitoError:
         # The user may try another password with the same Session.
         with state.lock:

@@ -10,23 +10,29 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
+from emulator import branding
 from emulator.inbox import Message
 
 if TYPE_CHECKING:
     from emulator.state import EmulatorState
 
-# The site's own stylesheet (static/site.css), so managed login and the inbox look like the site.
+# The site's own stylesheet (static/site.css), so managed login and the inbox look like the site;
+# a client's branding (its colours, logo) goes over it.
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "site.css"
+_STYLE = ".brand-logo{display:block;max-width:10rem;max-height:4rem;margin:0 auto 1rem}"
 
 
 def page(title: str, body: str, *, status: int = 200, wide: bool = False) -> Response:
-    """A whole HTML page around an already-escaped body."""
+    """A whole HTML page around an already-escaped body, in the look of the client that asked."""
+    look = branding.current()
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f'<title>{escape(title)}</title><link rel="stylesheet" href="/site.css"></head>'
-        f'<body class="emulator"><main class="{"wide" if wide else ""}"><h1>{escape(title)}</h1>'
-        f'{body}<p class="note">Local Cognito emulator</p></main></body></html>'
+        f'<title>{escape(title)}</title><link rel="stylesheet" href="/site.css">'
+        f"<style>{_STYLE}{look.css() if look else ''}</style>{look.head() if look else ''}</head>"
+        f'<body class="emulator"><main class="{"wide" if wide else ""}">'
+        f"{look.banner() if look else ''}<h1>{escape(title)}</h1>{body}"
+        '<p class="note">Local Cognito emulator</p></main></body></html>'
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
