@@ -201,12 +201,16 @@ def test_the_favicon_is_linked_and_answers(page: Page, site: str, emulator: Emul
 def test_the_emulators_pages_use_the_sites_stylesheet(
     page: Page, site: str, emulator: Emulator
 ) -> None:
+    page.goto(f"{emulator.url}/inbox")
+    expect(page.locator("body")).to_have_css("background-color", "rgb(242, 243, 243)")
+
     page.goto(f"{site}/")
     page.get_by_test_id("managed-login").click()
     page.wait_for_url(f"{emulator.url}/**")
 
-    expect(page.locator("body")).to_have_css("background-color", "rgb(242, 243, 243)")
-    expect(page.get_by_test_id("submit")).to_have_css("background-color", "rgb(236, 114, 17)")
+    # The client's branding sets the colours; the site's sheet still shapes the form.
+    expect(page.get_by_test_id("username")).to_have_css("border-radius", "6px")
+    expect(page.locator("label").first).to_have_css("font-weight", "600")
 
 
 # --- screenshots (`make screenshots`) ----------------------------------------------------------
@@ -224,6 +228,8 @@ def test_screenshots_of_the_main_pages(
         if url:
             page.goto(url)
         page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+        # Usable at this width: nothing makes the page scroll sideways.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, name
 
     shot("home-signed-out", f"{site}/")
     shot("demo-panel", f"{site}/demo/")
