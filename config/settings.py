@@ -152,18 +152,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
-# The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
-# from the request's Host header, so a poisoned Host cannot change where codes are sent.
-APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000" if DEBUG else None)
-if not APP_URL:
-    raise ImproperlyConfigured("Set the APP_URL environment variable")
-APP_URL = APP_URL.rstrip("/")
-
-# HTTPS only: Secure cookies, HTTP redirected, HSTS. Every deployment is served over https (the
-# pool accepts no other callback URL but localhost's); only a site on plain http on a loopback
-# host (`manage.py demo`, DEBUG off) goes without, since its browser would drop Secure cookies.
-LOCAL_HTTP = urlsplit(APP_URL).scheme == "http" and _is_loopback(urlsplit(APP_URL).hostname or "")
-HTTPS_ONLY = not DEBUG and not LOCAL_HTTP
+# HTTPS only: Secure cookies, HTTP redirected, HSTS; on unless DEBUG. The demo's site runs with
+# DEBUG off (the site's own error pages) on plain http, so it sets DJANGO_HTTPS=false.
+HTTPS_ONLY = env.bool("DJANGO_HTTPS", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
 if HTTPS_ONLY:
     SECURE_SSL_REDIRECT = True
@@ -273,6 +264,13 @@ except ValueError as error:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
 # Retry-After on a 429 that sets none of its own (config/middleware.py): the longest wait there is.
 RETRY_AFTER_SECONDS = AUTH_RATE_LIMIT_WINDOW
+
+# The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
+# from the request's Host header, so a poisoned Host cannot change where codes are sent.
+APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000" if DEBUG else None)
+if not APP_URL:
+    raise ImproperlyConfigured("Set the APP_URL environment variable")
+APP_URL = APP_URL.rstrip("/")
 
 # The demo panel (/demo/): the emulator's JSON of demo users, TOTP codes and inbox. Set by
 # `manage.py demo` and the tests; empty (the default, and always in production) turns it off.

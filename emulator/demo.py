@@ -79,15 +79,13 @@ def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
     return key
 
 
-def site_environ(environ: dict[str, str], host: str) -> dict[str, str]:
-    """The `runserver` child's environment: DEBUG off, so visitors meet the site's own error pages.
+def site_environ(environ: dict[str, str]) -> dict[str, str]:
+    """The `runserver` child's environment: DEBUG off, so visitors meet the site's own pages.
 
-    DEBUG stays on for a site on a host that is not loopback: on plain http there, only DEBUG
-    keeps its cookies from being marked Secure (config/settings.py), which the browser would drop.
-    The manage.py process itself keeps DEBUG on, which installs the `emulator` app and this command.
+    The manage.py process itself keeps DEBUG on, which installs the `emulator` app (and so this
+    command); the site on plain http turns the HTTPS-only settings off (DJANGO_HTTPS).
     """
-    local = host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-    return {**environ, "DJANGO_DEBUG": "false" if local else environ.get("DJANGO_DEBUG", "true")}
+    return {**environ, "DJANGO_DEBUG": "false"}
 
 
 def demo_environ(argv: list[str]) -> dict[str, str]:
@@ -96,6 +94,9 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
     aws = emulator_url(options.emulator_port)
     defaults = {
         "DJANGO_DEBUG": "true",
+        # Plain http on this machine: no Secure cookies, no redirect to https (the site's DEBUG
+        # is off, see `site_environ`).
+        "DJANGO_HTTPS": "false",
         "DJANGO_ALLOWED_HOSTS": ",".join(dict.fromkeys(["127.0.0.1", "localhost", options.host])),
         "AWS_REGION": seed.REGION,
         "AWS_ENDPOINT_URL": aws,

@@ -147,7 +147,7 @@ def _csrf_token(state: EmulatorState, cookie: str) -> str:
 def _csrf_valid(state: EmulatorState, request: Request) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
     token = request.form.get("_csrf", "")
-    return bool(cookie) and hmac.compare_digest(_csrf_token(state, cookie), token)
+    return bool(cookie) and hmac.compare_digest(_csrf_token(state, cookie).encode(), token.encode())
 
 
 def _with_csrf_cookie(response: Response, cookie: str) -> Response:

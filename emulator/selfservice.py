@@ -428,7 +428,7 @@ def _totp_step(secret: str, code: str) -> int | None:
     totp = pyotp.TOTP(secret)
     now_step = int(time.time()) // TOTP_STEP_SECONDS
     for step in (now_step - 1, now_step, now_step + 1):
-        if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
+        if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS).encode(), code.encode()):
             return step
     return None
 

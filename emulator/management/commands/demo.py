@@ -114,14 +114,13 @@ def running_emulator(port: int) -> Iterator[Emulator]:
 def running_site(host: str, port: int) -> Iterator[subprocess.Popen]:
     """`manage.py runserver` in a process group of its own: stopping it stops its reloader too."""
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
-    env = site_environ({**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}, host)
-    if env["DJANGO_DEBUG"] == "false":
-        # DEBUG off: WhiteNoise serves the collected, hashed files, as it does in production.
-        collected = subprocess.run(  # noqa: S603 (our own interpreter and manage.py, no shell)
-            [*manage, "collectstatic", "--noinput", "--verbosity", "0"], cwd=BASE_DIR, env=env
-        )
-        if collected.returncode:
-            raise CommandError(f"collectstatic failed (exit code {collected.returncode})")
+    env = site_environ({**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    # DEBUG off: WhiteNoise serves the collected, hashed files, as it does in production.
+    collected = subprocess.run(  # noqa: S603 (our own interpreter and manage.py, no shell)
+        [*manage, "collectstatic", "--noinput", "--verbosity", "0"], cwd=BASE_DIR, env=env
+    )
+    if collected.returncode:
+        raise CommandError(f"collectstatic failed (exit code {collected.returncode})")
     site = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py, no shell)
         [*manage, "runserver", f"{host}:{port}"],
         cwd=BASE_DIR,
