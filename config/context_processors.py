@@ -11,15 +11,18 @@ from identity.session import GUEST
 
 def visitor(request: HttpRequest) -> dict[str, object]:
     """`display_name` (a federated user's name or email), `is_guest` and `demo_panel`."""
-    user = request.user
+    # Error pages answered before the session and auth middleware ran (a 400 for a bad Host
+    # header) have neither: the visitor is then nobody in particular.
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", {})
     display_name = ""
-    if user.is_authenticated:
+    if user is not None and user.is_authenticated:
         display_name = user.get_username()
         if is_federated(display_name):
             display_name = user.get_full_name() or user.email or display_name
     return {
         "display_name": display_name,
-        "is_guest": not user.is_authenticated and bool(request.session.get(GUEST)),
+        "is_guest": not display_name and bool(session.get(GUEST)),
         "demo_panel": bool(settings.DEMO_PANEL_URL),
     }
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 import datetime
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Response
 
 from emulator import branding
 from emulator.inbox import Message
-
-if TYPE_CHECKING:
-    from emulator.state import EmulatorState
 
 # The site's own stylesheet (static/site.css), so managed login and the inbox look like the site;
 # a client's branding (its colours, logo) goes over it.
@@ -39,8 +35,9 @@ def page(title: str, body: str, *, status: int = 200, wide: bool = False) -> Res
     return response
 
 
-def stylesheet(state: EmulatorState, request: Request) -> Response:
-    """`GET /site.css`: the site's stylesheet, read at each request so edits show at once."""
+def stylesheet(*_: object) -> Response:
+    """`GET /site.css` (the emulator's and each local IdP's): the site's stylesheet, read at each
+    request so edits show at once."""
     response = Response(STYLESHEET.read_bytes(), content_type="text/css; charset=utf-8")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -141,3 +141,14 @@ def test_an_unknown_url_gets_the_sites_404_page(client: Client, path: str) -> No
     text = page.content.decode()
     assert 'data-testid="error-page">Page not found<' in text
     assert 'data-testid="site-header"' in text
+
+
+def test_a_bad_host_header_gets_the_sites_400_page(client: Client) -> None:
+    page = client.get("/", HTTP_HOST="evil.example.com")
+
+    assert page.status_code == 400
+    assert 'data-testid="error-page">Bad request<' in page.content.decode()
+
+
+def test_an_allowed_host_gets_the_page(client: Client) -> None:
+    assert client.get("/", HTTP_HOST="localhost").status_code == 200

@@ -103,6 +103,8 @@ def test_a_federated_user_is_shown_by_name_and_their_idp_by_its_display_name(
     page.goto(f"{site}/federation/")
     page.get_by_test_id("idp-ExampleOIDC").click()
     page.wait_for_url(f"{emulator.idps['ExampleOIDC']}/**")
+    # The local IdP's page is styled by the site's sheet too, which its own server serves.
+    expect(page.get_by_test_id("username")).to_have_css("border-radius", "6px")
     page.get_by_test_id("username").fill(olivia.username)
     page.get_by_test_id("password").fill(olivia.password)
     page.get_by_test_id("submit").click()
