@@ -3,7 +3,9 @@ through Django's test client against the emulator."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -152,3 +154,12 @@ def test_a_bad_host_header_gets_the_sites_400_page(client: Client) -> None:
 
 def test_an_allowed_host_gets_the_page(client: Client) -> None:
     assert client.get("/", HTTP_HOST="localhost").status_code == 200
+
+
+def test_the_site_side_never_imports_the_emulator() -> None:
+    """The panel reads the emulator over HTTP only: the site must run where the emulator is not."""
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "demo").glob("*.py"), root / "config" / "context_processors.py"]
+    imports = re.compile(r"^\s*(?:from|import)\s+emulator\b", re.MULTILINE)
+
+    assert sources and [p.name for p in sources if imports.search(p.read_text())] == []
