@@ -210,6 +210,7 @@ def summary(manifest: dict[str, Any], path: Path) -> str:
         "",
         "Cognito reference app demo is ready.",
         f"  site            {manifest['app_url']}/",
+        f"  demo panel      {manifest['app_url']}/demo/   (users, live TOTP codes, inbox, reset)",
         f"  managed login   {manifest['managed_login_url']}",
         f"  emulator (AWS)  {manifest['aws_endpoint_url']}",
         f"  inbox           {inbox_page}   (every email and SMS the user pool sends)",
