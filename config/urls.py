@@ -7,6 +7,7 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Before accounts/: it serves /accounts/tokens/ as well as /flows/.
     path("", include("flows.urls")),
     path("accounts/", include("accounts.urls")),
@@ -14,4 +15,6 @@ urlpatterns = [
     path("identity/", include("identity.urls")),
     path("protected/", include("protected.urls")),
     path("api/", include("api.urls")),
+    # The demo panel: a 404 unless DEMO_PANEL_URL points at the emulator.
+    path("demo/", include("demo.urls")),
 ]
