@@ -7,6 +7,7 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Before accounts/: it serves /accounts/tokens/ as well as /flows/.
     path("", include("flows.urls")),
     # Managed login, API sign-in and self-service share the /accounts/ prefix of the contract.
@@ -17,4 +18,6 @@ urlpatterns = [
     path("identity/", include("identity.urls")),
     path("protected/", include("protected.urls")),
     path("api/", include("api.urls")),
+    # The demo panel: a 404 unless DEMO_PANEL_URL points at the emulator.
+    path("demo/", include("demo.urls")),
 ]

@@ -20,6 +20,7 @@ from emulator import (
     oauth2,
     operations,
     pages,
+    panel,
     s3auth,
     sts,
     wellknown,
@@ -47,8 +48,8 @@ Handler = Callable[..., Response]
 
 
 def inbox_page(state: EmulatorState, request: Request) -> Response:
-    """The inbox, for people."""
-    return pages.inbox_page(state.inbox.messages())
+    """The inbox, for people, with a way back to the sites that use this pool."""
+    return pages.inbox_page(state.inbox.messages(), sites=list(state.logout_urls))
 
 
 def inbox_json(state: EmulatorState, request: Request) -> Response:
@@ -85,6 +86,8 @@ URLS = Map(
         Rule("/inbox", endpoint=inbox_page, methods=["GET"]),
         Rule("/inbox.json", endpoint=inbox_json, methods=["GET"]),
         Rule("/reset", endpoint=reset, methods=["POST"]),
+        Rule("/demo/panel.json", endpoint=panel.demo_panel, methods=["GET"]),
+        Rule("/site.css", endpoint=pages.stylesheet, methods=["GET"]),
         Rule("/.well-known/jwks_uri", endpoint=identity_pools.openid_jwks, methods=["GET"]),
     ],
     strict_slashes=False,

@@ -28,7 +28,7 @@ from tests.accounts.conftest import USERS, hosted_sign_in, relative, totp_now
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DOC = BASE_DIR / "docs" / "copy-a-flow.md"
-FENCE = re.compile(r"^```(toml|python)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^```(toml|python|html)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # What the issue allows managed login to weigh: its app and the foundation, Python and templates.
 MANAGED_LOGIN_MAX_LINES = 1500
 # Never needed by managed login (the import contract says so too; this is the running proof).
@@ -61,13 +61,16 @@ for line in sys.stdin:
 
 
 def doc_blocks() -> tuple[dict[str, dict[str, Any]], dict[str, str], str]:
-    """The doc's flows (TOML blocks), its named settings blocks, and its apps/middleware block."""
+    """The doc's flows (TOML blocks), its named settings blocks (and base template), and its
+    apps/middleware block."""
     flows: dict[str, dict[str, Any]] = {}
     named: dict[str, str] = {}
     apps_block = ""
     for language, body in FENCE.findall(DOC.read_text()):
         header = body.splitlines()[0]
-        if language == "toml":
+        if language == "html":
+            named["base.html"] = body
+        elif language == "toml":
             flows[header.removeprefix("# flow: ").strip()] = tomllib.loads(body)
         elif header.startswith("# settings: "):
             named[header.removeprefix("# settings: ").strip()] = body
@@ -109,6 +112,8 @@ def build(root: Path, flow: str) -> Path:
         '    path("", TemplateView.as_view(template_name="base.html"), name="home"),\n'
         f"{''.join(routes)}]\n"
     )
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "base.html").write_text(named["base.html"])
     (root / "driver.py").write_text(DRIVER)
     return root
 
