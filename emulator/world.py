@@ -59,7 +59,8 @@ def machine_client_config() -> dict[str, object]:
     """The machine client: a secret, the client_credentials grant only, notes/read only."""
     return {
         "ClientName": seed.MACHINE_CLIENT_NAME,
-        "ExplicitAuthFlows": [],
+        # Cognito always keeps refresh on a client; client_credentials issues no refresh token.
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
         "AllowedOAuthFlows": ["client_credentials"],
         "AllowedOAuthFlowsUserPoolClient": True,
         "AllowedOAuthScopes": list(seed.MACHINE_SCOPES),
