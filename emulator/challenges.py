@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.cognitoidp.models import UserStatus
 
-from emulator import codes, passwords, pretoken, srp, triggers
+from emulator import codes, devices, passwords, pretoken, srp, triggers, userauth
 from emulator.errors import (
     CodeMismatch,
     CognitoError,
@@ -65,6 +65,7 @@ _FLOW_SETTINGS = {
     "REFRESH_TOKEN": "ALLOW_REFRESH_TOKEN_AUTH",
     "ADMIN_USER_PASSWORD_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
     "ADMIN_NO_SRP_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    "USER_AUTH": "ALLOW_USER_AUTH",
 }
 _ADMIN_ONLY = {"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"}
 _NOT_ADMIN = {"USER_PASSWORD_AUTH"}
@@ -80,24 +81,33 @@ _MFA_CODE_KEYS = {
 
 def initiate_auth(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """InitiateAuth."""
-    return _initiate(state, params, admin=False)
+    return _with_device(state, params, "AuthParameters", _initiate(state, params, admin=False))
 
 
 def admin_initiate_auth(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminInitiateAuth (the emulator takes any AWS credentials)."""
     _check_pool(state, params)
-    return _initiate(state, params, admin=True)
+    return _with_device(state, params, "AuthParameters", _initiate(state, params, admin=True))
 
 
 def respond_to_auth_challenge(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """RespondToAuthChallenge."""
-    return _respond(state, params, admin=False)
+    return _with_device(state, params, "ChallengeResponses", _respond(state, params, admin=False))
 
 
 def admin_respond_to_auth_challenge(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminRespondToAuthChallenge."""
     _check_pool(state, params)
-    return _respond(state, params, admin=True)
+    return _with_device(state, params, "ChallengeResponses", _respond(state, params, admin=True))
+
+
+def _with_device(
+    state: EmulatorState, params: dict[str, Any], key: str, result: dict[str, Any]
+) -> dict[str, Any]:
+    """A sign-in's tokens get NewDeviceMetadata when the pool tracks devices (devices.py)."""
+    device_key = str((params.get(key) or {}).get("DEVICE_KEY") or "")
+    devices.after_sign_in(state, result, device_key=device_key)
+    return result
 
 
 # InitiateAuth.
@@ -128,6 +138,8 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
         return _start_srp(state, client, username=username, auth=auth, admin=admin)
     if flow == "CUSTOM_AUTH":
         return _start_custom(state, client, username=username, auth=auth, admin=admin)
+    if flow == "USER_AUTH":
+        return userauth.start(state, client, username=username, auth=auth, admin=admin)
     password = str(auth.get("PASSWORD") or "")
     if not password:
         raise InvalidParameter("Missing required parameter PASSWORD")
@@ -137,7 +149,8 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
         _record_failure(state, user)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
-    return _after_password(state, client, user, admin=admin)
+    device_key = str(auth.get("DEVICE_KEY") or "")
+    return _after_password(state, client, user, admin=admin, device_key=device_key)
 
 
 def _known_user(client: CognitoIdpUserPoolClient, user: CognitoIdpUser | None) -> CognitoIdpUser:
@@ -149,7 +162,12 @@ def _known_user(client: CognitoIdpUserPoolClient, user: CognitoIdpUser | None) -
 
 
 def _after_password(
-    state: EmulatorState, client: CognitoIdpUserPoolClient, user: CognitoIdpUser, *, admin: bool
+    state: EmulatorState,
+    client: CognitoIdpUserPoolClient,
+    user: CognitoIdpUser,
+    *,
+    admin: bool,
+    device_key: str = "",
 ) -> dict[str, Any]:
     """The password was right: status checks, then a new password, MFA, or tokens."""
     if not user.enabled:
@@ -167,7 +185,7 @@ def _after_password(
             _new_session(user, client, "NEW_PASSWORD_REQUIRED", admin=admin),
             {"userAttributes": json.dumps(attributes), "requiredAttributes": "[]"},
         )
-    return _mfa_or_tokens(state, client, user, admin=admin)
+    return _mfa_or_tokens(state, client, user, admin=admin, device_key=device_key)
 
 
 def _mfa_or_tokens(
@@ -177,8 +195,15 @@ def _mfa_or_tokens(
     *,
     admin: bool,
     source: str = pretoken.AUTHENTICATION,
+    device_key: str = "",
 ) -> dict[str, Any]:
     pool = state.pool
+    device = devices.remembered(state, user, device_key)
+    if device is not None:
+        # A remembered device proves itself with device SRP before MFA is decided.
+        return devices.device_challenge(
+            state, _new_session(user, client, "DEVICE_SRP_AUTH", admin=admin), device
+        )
     if pool.mfa_config == "OFF":
         return issue_tokens(state, client=client, user=user, source=source)
     factors = mfa_factors(state, user)
@@ -362,7 +387,8 @@ def _password_verifier(
         _record_failure(state, user)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
-    return _after_password(state, client, user, admin=session.admin)
+    device_key = str(responses.get("DEVICE_KEY") or "")
+    return _after_password(state, client, user, admin=session.admin, device_key=device_key)
 
 
 # CUSTOM_AUTH.
@@ -554,6 +580,10 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
         user = find_user(state, username)
         if user is None or user.username != session.username:
             raise NotAuthorized(INCORRECT_CREDENTIALS)
+    if session.first_factor:
+        return userauth.respond(state, client, session, token, responses)
+    if name in ("DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"):
+        return devices.respond(state, client, session, responses)
     if name == "PASSWORD_VERIFIER":
         return _password_verifier(state, client, session, responses)
     if name == "CUSTOM_CHALLENGE":
@@ -670,6 +700,7 @@ def _refresh(
     client_id, username, origin_jti = refresh_token_entry(state, refresh_token)
     if client_id != client.id:
         raise NotAuthorized("Invalid Refresh Token.")
+    devices.check_refresh(state, refresh_token, str(auth.get("DEVICE_KEY") or ""))
     check_secret_hash(client, username=username, given=auth.get("SECRET_HASH"))
     user = find_user(state, username)
     if user is None or not user.enabled:
@@ -753,3 +784,11 @@ def replace_session(state: EmulatorState, old_token: str, session: AuthSession) 
         state.flows.auth_sessions.pop(old_token, None)
         state.flows.auth_sessions[token] = session
     return token
+
+
+# What choice-based sign-in (emulator/userauth.py) shares with the flows above.
+ask = _challenge
+session_user = _session_user
+start_srp = _start_srp
+after_password = _after_password
+mfa_or_tokens = _mfa_or_tokens
