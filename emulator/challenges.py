@@ -568,9 +568,11 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
         raise InvalidParameter("Missing required parameter USERNAME")
     check_secret_hash(client, username=username, given=responses.get("SECRET_HASH"))
     with state.lock:
-        if not token and name == "PASSWORD_VERIFIER":
+        if not token and name in ("PASSWORD_VERIFIER", "DEVICE_PASSWORD_VERIFIER"):
             # SRP clients such as pycognito answer without the Session: SECRET_BLOCK names it.
             token = _token_of_secret_block(state, str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK")))
+        if not token and name == "DEVICE_SRP_AUTH":
+            token = devices.session_token(state, username, str(responses.get("DEVICE_KEY") or ""))
         session = state.flows.auth_sessions.pop(token, None) if token else None
     if session is None or session.expires_at < time.time() or session.client_id != client.id:
         raise NotAuthorized(SESSION_EXPIRED)

@@ -108,6 +108,19 @@ def device_challenge(state: EmulatorState, session: AuthSession, device: Device)
     return challenges.ask(state, session, {"USERNAME": session.username})
 
 
+def session_token(state: EmulatorState, username: str, device_key: str) -> str:
+    """The DEVICE_SRP_AUTH session of this user and device (pycognito answers without Session)."""
+    for token, session in state.flows.auth_sessions.items():
+        if (
+            session.challenge == "DEVICE_SRP_AUTH"
+            and session.device_key
+            and session.username == username
+            and hmac.compare_digest(session.device_key.encode(), device_key.encode())
+        ):
+            return token
+    return ""
+
+
 def check_refresh(state: EmulatorState, refresh_token: str, device_key: str) -> None:
     """A refresh token issued to a confirmed device needs that device's key (and the device)."""
     bound = state.flows.refresh_devices.get(refresh_token)
