@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format browser-deps saml-deps bench clean
+.PHONY: demo test lint format browser-deps saml-deps service-deps cfn-lint bench load clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3 found; set PYTHON=/path/to/python3.11"; exit 2; }
@@ -44,6 +44,22 @@ saml-deps:
 		echo "make: WARNING: no xmlsec1 and no way to install it (apt-get install xmlsec1)"; \
 	fi
 
+# Debian's PostgreSQL and Redis servers: the tests start throwaway ones on free ports to run the
+# site's key flows on DATABASE_URL=postgres:// and CACHE_URL=redis:// for real. Without them those
+# tests skip loudly; under REQUIRE_SERVICES=1 (CI) they fail instead.
+service-deps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="postgresql"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make: installing Debian's$$missing for the PostgreSQL and Redis tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 \
+			|| echo "make: WARNING: could not install$$missing; the PostgreSQL/Redis tests will be SKIPPED"; \
+	else \
+		echo "make: WARNING: no$$missing and no way to install it; the PostgreSQL/Redis tests will be SKIPPED"; \
+	fi
+
 demo: $(STAMP) saml-deps
 	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
@@ -55,13 +71,21 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) browser-deps saml-deps lint
+# The CloudFormation template, validated offline against AWS's resource specification.
+cfn-lint: $(STAMP)
+	$(BIN)/cfn-lint -- deploy/cognito-app.yaml
+
+test: $(STAMP) browser-deps saml-deps service-deps lint cfn-lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP) saml-deps
 	$(BIN)/python bench/tokens.py
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/protected.py
+
+# The site under gunicorn on PostgreSQL and Redis, under load (prints figures; a minute or so).
+load: $(STAMP) service-deps
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -377,7 +377,9 @@ class ChallengeForm(UserPoolForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if not hmac.compare_digest(str(cleaned.get("attempt", "")), self.attempt.id):
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+        given = str(cleaned.get("attempt", "")).encode()
+        if not hmac.compare_digest(given, self.attempt.id.encode()):
             self.fail("attempt_mismatch")
         if self.errors:
             return cleaned

@@ -284,7 +284,8 @@ def _header_kid(token: object) -> str:
 
 
 def _same(claimed: object, expected: str) -> bool:
-    return isinstance(claimed, str) and hmac.compare_digest(claimed, expected)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a refusal).
+    return isinstance(claimed, str) and hmac.compare_digest(claimed.encode(), expected.encode())
 
 
 def at_hash(access_token: str) -> str:

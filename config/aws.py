@@ -101,7 +101,9 @@ def aws_client(
             config=Config(
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
-                retries={"mode": "standard", "max_attempts": 3},
+                # Three attempts in all, the first included (botocore's `max_attempts` would count
+                # retries only, one more call): a hung service answers within seconds.
+                retries={"mode": "standard", "total_max_attempts": 3},
             ),
         )
         trace.aws_hooks_register(client.meta.events)  # /flows/ shows each call, no secret

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
     "accounts",
     "federation",
     "identity",
@@ -62,6 +64,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ResponseHeadersMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
+    # Before anything reads a body (the CSRF check parses every POST): oversized ones are refused.
+    "protected.uploads.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,15 +150,41 @@ CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# The `__Host-` prefix makes browsers take the cookie only with Secure, Path=/ and no Domain, so
+# no other host of the domain can set or shadow it. Plain HTTP (the demo) keeps the usual names.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+if CSRF_COOKIE_SECURE:
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+
+# --- Headers: CSP, referrer, Retry-After (see config/middleware.py) ----------------------------
+# django-csp's policy for every page. The templates hold no inline script, style or event
+# handler (site.css only; the QR code is inline SVG markup, which CSP does not govern), so none
+# is allowed. form-action also gets the managed login origin (ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+# Django's default, said out loud: other sites never see this site's URLs. Not `no-referrer`
+# site-wide: browsers then send `Origin: null` on the site's own form posts, which Django's CSRF
+# check refuses. Pages whose URL holds a code or state get `no-referrer` (config/middleware.py).
+SECURE_REFERRER_POLICY = "same-origin"
+# Uploaded files stay in memory, capped at the upload limit, never spooled to disk.
+FILE_UPLOAD_HANDLERS = ["protected.uploads.LimitedUploadHandler"]
 
 # --- Amazon Cognito and AWS -------------------------------------------------------------------
 AWS_REGION = env.str("AWS_REGION")
@@ -225,6 +257,8 @@ try:
     ]
 except ValueError as error:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from error
+# Retry-After on a 429 that sets none of its own (config/middleware.py): the longest wait there is.
+RETRY_AFTER_SECONDS = AUTH_RATE_LIMIT_WINDOW
 
 # The site's own public base URL. The OAuth redirect_uri and logout_uri are built from it, never
 # from the request's Host header, so a poisoned Host cannot change where codes are sent.
@@ -244,8 +278,24 @@ TOKEN_REFRESH_MARGIN = env.int("TOKEN_REFRESH_MARGIN", default=120)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # runserver's request lines (the demo's log) hold query strings: codes and states redacted.
+    "filters": {"secrets_redacted": {"()": "config.logs.SecretsRedacted"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["secrets_redacted"],
+        },
+    },
     "loggers": {
         "accounts": {"handlers": ["console"], "level": "INFO"},
         # DEBUG lines of botocore carry request and response bodies, AWS credentials among them.
@@ -255,6 +305,7 @@ LOGGING = {
         "protected": {"handlers": ["console"], "level": "INFO"},
         "api": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 

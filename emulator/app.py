@@ -14,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from emulator import (
     awsauth,
+    branding,
     federation,
     login,
     oauth2,
@@ -78,6 +79,7 @@ URLS = Map(
         Rule("/login", endpoint=login.login, methods=["GET", "POST"]),
         Rule("/mfa", endpoint=login.mfa, methods=["POST"]),
         *ACCOUNT_RULES,
+        *branding.RULES,
         Rule("/logout", endpoint=oauth2.logout, methods=["GET"]),
         Rule("/error", endpoint=oauth2.error, methods=["GET"]),
         Rule("/inbox", endpoint=inbox_page, methods=["GET"]),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.cognitoidp.models import UserStatus
 
-from emulator import codes, devices, passwords, pretoken, srp, triggers, userauth
+from emulator import codes, devices, passwords, pretoken, risk, srp, triggers, userauth
 from emulator.errors import (
     CodeMismatch,
     CognitoError,
@@ -139,18 +139,27 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
     if flow == "CUSTOM_AUTH":
         return _start_custom(state, client, username=username, auth=auth, admin=admin)
     if flow == "USER_AUTH":
-        return userauth.start(state, client, username=username, auth=auth, admin=admin)
+        return userauth.start(
+            state,
+            client,
+            username=username,
+            auth=auth,
+            admin=admin,
+            context=risk.context_of(params),
+        )
     password = str(auth.get("PASSWORD") or "")
     if not password:
         raise InvalidParameter("Missing required parameter PASSWORD")
     user = _known_user(client, find_user(state, username))
     _check_lockout(state, user)
+    context = risk.context_of(params)
     if not hmac.compare_digest((user.password or "").encode(), password.encode()):
         _record_failure(state, user)
+        risk.password_failed(state, client_id=client.id, user=user, context=context)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
     device_key = str(auth.get("DEVICE_KEY") or "")
-    return _after_password(state, client, user, admin=admin, device_key=device_key)
+    return _after_password(state, client, user, admin=admin, context=context, device_key=device_key)
 
 
 def _known_user(client: CognitoIdpUserPoolClient, user: CognitoIdpUser | None) -> CognitoIdpUser:
@@ -167,13 +176,19 @@ def _after_password(
     user: CognitoIdpUser,
     *,
     admin: bool,
+    context: risk.Context,
     device_key: str = "",
 ) -> dict[str, Any]:
-    """The password was right: status checks, then a new password, MFA, or tokens."""
+    """The password was right: status checks and threat protection, then a new password, MFA,
+    or tokens."""
     if not user.enabled:
         raise NotAuthorized("User is disabled.")
     if user.status == UserStatus.UNCONFIRMED:
         raise UserNotConfirmed("User is not confirmed.")
+    # A compromised password with BLOCK turns the user to RESET_REQUIRED, reported just below.
+    assessment = risk.assess_sign_in(state, client_id=client.id, user=user, context=context)
+    if assessment.blocked:
+        raise NotAuthorized(risk.BLOCKED)
     if user.status == UserStatus.RESET_REQUIRED:
         if prevents_existence_errors(client):
             raise NotAuthorized(INCORRECT_CREDENTIALS)
@@ -185,7 +200,9 @@ def _after_password(
             _new_session(user, client, "NEW_PASSWORD_REQUIRED", admin=admin),
             {"userAttributes": json.dumps(attributes), "requiredAttributes": "[]"},
         )
-    return _mfa_or_tokens(state, client, user, admin=admin, device_key=device_key)
+    return _mfa_or_tokens(
+        state, client, user, admin=admin, assessment=assessment, device_key=device_key
+    )
 
 
 def _mfa_or_tokens(
@@ -195,9 +212,15 @@ def _mfa_or_tokens(
     *,
     admin: bool,
     source: str = pretoken.AUTHENTICATION,
+    assessment: risk.Assessment | None = None,
     device_key: str = "",
 ) -> dict[str, Any]:
     pool = state.pool
+    if assessment is not None:
+        # Adaptive authentication asks a user without a factor for a code to their email/phone.
+        added = risk.adaptive_factor(state, user, assessment, factors=mfa_factors(state, user))
+        if added:
+            return _mfa_challenge(state, client, user, added, admin=admin)
     device = devices.remembered(state, user, device_key)
     if device is not None:
         # A remembered device proves itself with device SRP before MFA is decided.
@@ -249,6 +272,7 @@ def _mfa_challenge(
     admin: bool,
 ) -> dict[str, Any]:
     session = _new_session(user, client, name, admin=admin)
+    risk.mfa_asked(state, user.username)
     parameters: dict[str, str] = {"USER_ID_FOR_SRP": user.username}
     if name in ("SMS_MFA", "EMAIL_OTP"):
         destination = user.attribute_lookup["phone_number" if name == "SMS_MFA" else "email"]
@@ -355,6 +379,7 @@ def _password_verifier(
     client: CognitoIdpUserPoolClient,
     session: AuthSession,
     responses: dict[str, Any],
+    context: risk.Context,
 ) -> dict[str, Any]:
     exchange = session.srp
     assert exchange is not None
@@ -385,10 +410,13 @@ def _password_verifier(
         return _define_next(state, client, user, session, entry)
     if not valid:
         _record_failure(state, user)
+        risk.password_failed(state, client_id=client.id, user=user, context=context)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
     device_key = str(responses.get("DEVICE_KEY") or "")
-    return _after_password(state, client, user, admin=session.admin, device_key=device_key)
+    return _after_password(
+        state, client, user, admin=session.admin, context=context, device_key=device_key
+    )
 
 
 # CUSTOM_AUTH.
@@ -583,11 +611,13 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
         if user is None or user.username != session.username:
             raise NotAuthorized(INCORRECT_CREDENTIALS)
     if session.first_factor:
-        return userauth.respond(state, client, session, token, responses)
+        return userauth.respond(
+            state, client, session, token, responses, context=risk.context_of(params)
+        )
     if name in ("DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"):
         return devices.respond(state, client, session, responses)
     if name == "PASSWORD_VERIFIER":
-        return _password_verifier(state, client, session, responses)
+        return _password_verifier(state, client, session, responses, risk.context_of(params))
     if name == "CUSTOM_CHALLENGE":
         return _custom_answer(state, client, session, responses)
     if name == "NEW_PASSWORD_REQUIRED":
@@ -629,6 +659,7 @@ def _mfa_answer(
             # A wrong code may be tried again with the same Session, a few times.
             with state.lock:
                 state.flows.auth_sessions[token] = replace(session, attempts=session.attempts + 1)
+        risk.mfa_failed(state, user.username)
         raise CodeMismatch(codes.MFA_CODE_MISMATCH)
     return issue_tokens(state, client=client, user=user)
 
@@ -646,6 +677,13 @@ def _new_password(
         if not new_password:
             raise InvalidParameter("Missing required parameter NEW_PASSWORD")
         passwords.check_policy(state.pool, new_password)
+        risk.check_password(
+            state,
+            client_id=client.id,
+            username=user.username,
+            password=new_password,
+            event="PASSWORD_CHANGE",
+        )
     except CognitoError:
         # The user may try another password with the same Session.
         with state.lock:

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import hostedsteps, pages, passwords, selfservice
+from emulator import branding, hostedsteps, pages, passwords, risk, selfservice
 from emulator.authorize import (
     AuthorizeRequest,
     parse_authorize,
@@ -156,12 +156,20 @@ def new_password(state: EmulatorState, request: Request) -> Response:
         raise ErrorPage("session_expired")
     args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
     authorize_request = parse_authorize(state, args, query=pending.query)
+    branding.select(state, authorize_request.client_id)
     user = state.pool._get_user(pending.username)
     if user is None or user.status != UserStatus.FORCE_CHANGE_PASSWORD:
         raise ErrorPage("session_expired")
     password = request.form.get("password", "")
     try:
         passwords.check_policy(state.pool, password)
+        risk.check_password(
+            state,
+            client_id=authorize_request.client_id,
+            username=user.username,
+            password=password,
+            event="PASSWORD_CHANGE",
+        )
     except CognitoError as error:
         page = hostedsteps.new_password_page(
             state, csrf=csrf, pending=pending_id, error=error.message
@@ -174,6 +182,7 @@ def new_password(state: EmulatorState, request: Request) -> Response:
         state.flows.hosted_steps.pop(pending_id, None)
     next_step = hostedsteps.start_mfa(state, user=user, query=pending.query)
     if next_step is None:
+        risk.signed_in(state, user.username)
         return sign_in_redirect(state, authorize_request, username=user.username)
     page = hostedsteps.code_page(state, csrf=csrf, pending=next_step)
     return _with_csrf_cookie(page, csrf_cookie)
@@ -185,6 +194,7 @@ def _authorize(
     """The authorize request these pages serve (checked as /login checks it), and its client."""
     query = request.query_string.decode("utf-8", "replace")
     authorize_request = parse_authorize(state, request.args, query=query)
+    branding.select(state, authorize_request.client_id)
     client = state.client(authorize_request.client_id)
     assert client is not None  # parse_authorize has checked it
     return query, authorize_request, client

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
-from emulator import codes, pages
+from emulator import codes, pages, risk
 from emulator.challenges import mfa_factors
 from emulator.mfa import totp_accept
 from emulator.state import PENDING_SIGNIN_SECONDS, PendingSignIn
@@ -44,6 +44,8 @@ def pend(state: EmulatorState, *, user: CognitoIdpUser, query: str, kind: str) -
     """A pending sign-in waiting for this step; SMS and email codes are sent now."""
     pending = new_opaque_token()
     step = HostedStep(kind=kind)
+    if kind != "new_password":
+        risk.mfa_asked(state, user.username)
     if kind in ("sms", "email"):
         destination = user.attribute_lookup["phone_number" if kind == "sms" else "email"]
         code = codes.new_code()
@@ -59,9 +61,21 @@ def pend(state: EmulatorState, *, user: CognitoIdpUser, query: str, kind: str) -
     return pending
 
 
-def start_mfa(state: EmulatorState, *, user: CognitoIdpUser, query: str) -> str | None:
-    """The pending sign-in of an MFA step, or None when the user has no factor."""
+def start_mfa(
+    state: EmulatorState,
+    *,
+    user: CognitoIdpUser,
+    query: str,
+    assessment: risk.Assessment | None = None,
+) -> str | None:
+    """The pending sign-in of an MFA step, or None when the user has no factor.
+
+    A risky sign-in (`assessment`) asks a user without a factor for an email or SMS code.
+    """
     kind = mfa_kind(state, user)
+    if kind is None and assessment is not None:
+        added = risk.adaptive_factor(state, user, assessment, factors=[])
+        kind = _KINDS[added] if added else None
     return pend(state, user=user, query=query, kind=kind) if kind else None
 
 

@@ -267,7 +267,7 @@ class LocalIdp:
         totp = pyotp.TOTP(user.totp_secret)
         now_step = int(time.time()) // 30
         for step in (now_step - 1, now_step, now_step + 1):
-            if hmac.compare_digest(totp.at(step * 30), code):
+            if hmac.compare_digest(totp.at(step * 30).encode(), code.encode()):
                 with self._lock:
                     if step <= self._totp_last_steps.get(user.username, -1):
                         return False

@@ -13,13 +13,13 @@ from moto.cognitoidp.models import UserStatus
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from emulator import federation, pages
+from emulator import branding, federation, pages, risk
 from emulator.authorize import (
     parse_authorize,
     sign_in_redirect,
 )
 from emulator.challenges import password_locked, password_matches
-from emulator.errors import ErrorPage
+from emulator.errors import ErrorPage, NotAuthorized
 from emulator.hostedsteps import (
     ATTEMPTS_EXCEEDED,
     code_accept,
@@ -47,6 +47,7 @@ def login(state: EmulatorState, request: Request) -> Response:
     """GET: the sign-in form. POST: check the password, then finish or ask for the TOTP code."""
     query = request.query_string.decode("utf-8", "replace")
     authorize_request = parse_authorize(state, request.args, query=query)
+    branding.select(state, authorize_request.client_id)
     action = f"/login?{query}"
     csrf_cookie, csrf = _csrf(state, request)
     if request.method == "GET":
@@ -66,6 +67,7 @@ def login(state: EmulatorState, request: Request) -> Response:
         return _with_csrf_cookie(response, csrf_cookie)
     user = state.pool._get_user(username) if username else None
     password = request.form.get("password", "")
+    assessment = risk.Assessment()
     if user is not None and password_locked(state, user):
         error: str | None = ATTEMPTS_EXCEEDED
     elif user is None or not password_matches(state, user, password):
@@ -74,6 +76,15 @@ def login(state: EmulatorState, request: Request) -> Response:
         error = "User is disabled."
     elif user.status == UserStatus.UNCONFIRMED:
         error = USER_NOT_CONFIRMED
+    elif (
+        assessment := risk.assess_sign_in(
+            state,
+            client_id=authorize_request.client_id,
+            user=user,
+            context=risk.browser_context(request),
+        )
+    ).blocked:
+        error = risk.BLOCKED
     elif user.status == UserStatus.FORCE_CHANGE_PASSWORD:
         pending = pend(state, user=user, query=query, kind="new_password")
         return _with_csrf_cookie(new_password_page(state, csrf=csrf, pending=pending), csrf_cookie)
@@ -85,8 +96,15 @@ def login(state: EmulatorState, request: Request) -> Response:
         response = pages.login_page(action=action, csrf=csrf, username=username, error=error)
         return _with_csrf_cookie(response, csrf_cookie)
 
-    pending = start_mfa(state, user=user, query=query)
+    try:
+        pending = start_mfa(state, user=user, query=query, assessment=assessment)
+    except NotAuthorized as refusal:  # MFA_REQUIRED for a user with nothing to send a code to
+        response = pages.login_page(
+            action=action, csrf=csrf, username=username, error=refusal.message
+        )
+        return _with_csrf_cookie(response, csrf_cookie)
     if pending is None:
+        risk.signed_in(state, user.username)
         return sign_in_redirect(state, authorize_request, username=user.username)
     return _with_csrf_cookie(code_page(state, csrf=csrf, pending=pending), csrf_cookie)
 
@@ -101,15 +119,18 @@ def mfa(state: EmulatorState, request: Request) -> Response:
         raise ErrorPage("session_expired")
     args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
     authorize_request = parse_authorize(state, args, query=pending.query)
+    branding.select(state, authorize_request.client_id)
     code = request.form.get("code", "")
     if not code_accept(state, pending_id=pending_id, username=pending.username, code=code):
         if pending.attempts + 1 >= MAX_MFA_ATTEMPTS:
             state.pending_signins.pop(pending_id, None)
             raise ErrorPage("too_many_attempts")
         state.pending_signins[pending_id] = replace(pending, attempts=pending.attempts + 1)
+        risk.mfa_failed(state, pending.username)
         response = code_page(state, csrf=csrf, pending=pending_id, error=INVALID_CODE)
         return _with_csrf_cookie(response, csrf_cookie)
     state.pending_signins.pop(pending_id, None)
+    risk.signed_in(state, pending.username)
     return sign_in_redirect(state, authorize_request, username=pending.username)
 
 
@@ -126,7 +147,7 @@ def _csrf_token(state: EmulatorState, cookie: str) -> str:
 def _csrf_valid(state: EmulatorState, request: Request) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
     token = request.form.get("_csrf", "")
-    return bool(cookie) and hmac.compare_digest(_csrf_token(state, cookie), token)
+    return bool(cookie) and hmac.compare_digest(_csrf_token(state, cookie).encode(), token.encode())
 
 
 def _with_csrf_cookie(response: Response, cookie: str) -> Response:

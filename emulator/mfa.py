@@ -36,7 +36,7 @@ def totp_accept(state: EmulatorState, *, username: str, code: str) -> bool:
             expected = totp.at(step * TOTP_STEP_SECONDS)
         except ValueError:  # a secret pyotp refuses (shorter than 112 bits) matches nothing
             return False
-        if hmac.compare_digest(expected, code):
+        if hmac.compare_digest(expected.encode(), code.encode()):
             with state.lock:
                 # A code that was accepted once is refused from then on (RFC 6238 section 5.2).
                 if step <= state.totp_last_steps.get(username, -1):

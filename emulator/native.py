@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from emulator import pretoken
+from emulator import pretoken, risk
 from emulator.errors import InvalidParameter, NotAuthorized, ResourceNotFound, UserNotFound
 from emulator.tokens import NATIVE_SCOPE
 
@@ -103,6 +103,7 @@ def issue_tokens(
     source: str = pretoken.AUTHENTICATION,
 ) -> dict[str, Any]:
     """A successful sign-in: ID, access and refresh tokens of a new session."""
+    risk.signed_in(state, user.username)
     refresh_token, origin_jti = state.pool.create_refresh_token(client.id, user.username)
     tokens = session_tokens(
         state, client=client, username=user.username, origin_jti=origin_jti, source=source

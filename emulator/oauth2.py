@@ -178,7 +178,9 @@ def _grant_authorization_code(
         verifier = request.form.get("code_verifier", "")
         digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
         expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-        if not verifier or not hmac.compare_digest(expected, issued.code_challenge):
+        if not verifier or not hmac.compare_digest(
+            expected.encode(), issued.code_challenge.encode()
+        ):
             raise InvalidGrant("code_verifier does not match the code_challenge")
     user = _active_user(state, issued.username)
     origin_jti = state.tokens.start_session(auth_time=issued.auth_time)

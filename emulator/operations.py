@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from emulator import devices, webauthn
+from emulator import branding, devices, risk, webauthn
 from emulator.accountops import SIGN_IN_OPERATIONS
 from emulator.errors import InvalidParameter, Unauthorized, UnsupportedTokenTypeException
 from emulator.oauth2 import revoke_refresh_token
@@ -42,6 +42,8 @@ def revoke_token(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]
 OPERATIONS: dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str, Any]]] = {
     f"{IDP_PREFIX}RevokeToken": revoke_token,
     **{f"{IDP_PREFIX}{name}": handler for name, handler in SIGN_IN_OPERATIONS.items()},
+    **{f"{IDP_PREFIX}{name}": handler for name, handler in branding.OPERATIONS.items()},
+    **{f"{IDP_PREFIX}{name}": handler for name, handler in risk.OPERATIONS.items()},
     **{f"{IDP_PREFIX}{name}": handler for name, handler in webauthn.OPERATIONS.items()},
     **{f"{IDP_PREFIX}{name}": handler for name, handler in devices.OPERATIONS.items()},
 }

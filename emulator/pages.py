@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
+from emulator import branding
 from emulator.inbox import Message
 
 _STYLE = """
@@ -24,16 +25,20 @@ color:#fff;font-weight:700;cursor:pointer}
 .note{color:#545b64;font-size:.85rem}
 table{width:100%;border-collapse:collapse}
 td,th{text-align:left;padding:.4rem;border-bottom:1px solid #eee}
+.brand-logo{display:block;max-width:10rem;max-height:4rem;margin:0 auto 1rem}
 """
 
 
 def page(title: str, body: str, *, status: int = 200, wide: bool = False) -> Response:
-    """A whole HTML page around an already-escaped body."""
+    """A whole HTML page around an already-escaped body, in the look of the client that asked."""
+    look = branding.current()
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f'<body><main class="{"wide" if wide else ""}"><h1>{escape(title)}</h1>{body}'
+        f"<title>{escape(title)}</title><style>{_STYLE}{look.css() if look else ''}</style>"
+        f"{look.head() if look else ''}</head>"
+        f'<body><main class="{"wide" if wide else ""}">{look.banner() if look else ""}'
+        f"<h1>{escape(title)}</h1>{body}"
         '<p class="note">Local Cognito emulator</p></main></body></html>'
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")

@@ -117,6 +117,34 @@ GROUPS = (
     ("read-only", READ_ONLY_ROLE, 2, ("alice",)),
 )
 
+# Managed login branding and threat protection (issue 14): a second web client, each client's
+# style, and the pool's risk configuration (emulator/branding.py and emulator/risk.py use these).
+PARTNER_CLIENT_NAME = "demo-partner-site"
+PARTNER_CLIENT_ID = "4demo0partner0client00002b"
+PARTNER_CALLBACK_URL = "http://localhost:8765/partner/callback"
+# RRGGBBAA colours as Cognito's branding settings give them: page background, button, button text.
+BRAND_COLORS = {
+    CLIENT_ID: ("e8f1fbff", "0972d3ff", "ffffffff"),
+    PARTNER_CLIENT_ID: ("fdf3e7ff", "1d8102ff", "ffffffff"),
+}
+# Sign-ins from TEST-NET-3 (RFC 5737) are High risk; TEST-NET-2 is on the pool's block list.
+RISKY_IP_RANGES = ("203.0.113.0/24",)
+BLOCKED_IP_RANGES = ("198.51.100.0/24",)
+RISK_CONFIGURATION = {
+    "CompromisedCredentialsRiskConfiguration": {
+        "EventFilter": ["SIGN_IN", "PASSWORD_CHANGE", "SIGN_UP"],
+        "Actions": {"EventAction": "BLOCK"},
+    },
+    "AccountTakeoverRiskConfiguration": {
+        "Actions": {
+            "LowAction": {"Notify": False, "EventAction": "NO_ACTION"},
+            "MediumAction": {"Notify": True, "EventAction": "MFA_IF_CONFIGURED"},
+            "HighAction": {"Notify": True, "EventAction": "MFA_REQUIRED"},
+        }
+    },
+    "RiskExceptionConfiguration": {"BlockedIPRangeList": list(BLOCKED_IP_RANGES)},
+}
+
 # Choice-based sign-in (USER_AUTH), passkeys and remembered devices (issue 15;
 # emulator/userauthseed.py provisions them). The demo client allows ALLOW_USER_AUTH.
 FIRST_AUTH_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 from moto.cognitoidp.models import UserStatus
 
-from emulator import challenges, codes, passwords, pretoken
+from emulator import challenges, codes, passwords, pretoken, risk
 from emulator.errors import (
     CodeMismatch,
     EnableSoftwareTokenMFA,
@@ -81,6 +81,9 @@ def register(
     if find_user(state, username) is not None:
         raise UsernameExists("User already exists")
     passwords.check_policy(state.pool, password)
+    risk.check_password(
+        state, client_id=client.id, username=username, password=password, event="SIGN_UP"
+    )
     user_attributes = [
         {"Name": name, "Value": value}
         for name, value in attributes.items()
@@ -226,6 +229,14 @@ def reset_password(
             raise CodeMismatch(codes.CODE_MISMATCH)
         raise UserNotFound(NOT_FOUND_FOR_CLIENT)
     passwords.check_policy(state.pool, password)
+    risk.check_password(
+        state,
+        client_id=client.id,
+        username=user.username,
+        password=password,
+        event="PASSWORD_CHANGE",
+        kind="ForgotPassword",
+    )
     codes.redeem(state, purpose="forgot_password", user=user, code=code)
     passwords.set_password(state, user, password)
     if user.status in (UserStatus.RESET_REQUIRED, UserStatus.FORCE_CHANGE_PASSWORD):
@@ -242,6 +253,10 @@ def change_password(state: EmulatorState, params: dict[str, Any]) -> dict[str, A
     if not hmac.compare_digest((user.password or "").encode(), previous.encode()):
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     passwords.check_policy(state.pool, proposed)
+    # ChangePassword names no app client: the pool's configuration applies.
+    risk.check_password(
+        state, client_id=None, username=user.username, password=proposed, event="PASSWORD_CHANGE"
+    )
     passwords.set_password(state, user, proposed)
     return {}
 
@@ -413,7 +428,7 @@ def _totp_step(secret: str, code: str) -> int | None:
     totp = pyotp.TOTP(secret)
     now_step = int(time.time()) // TOTP_STEP_SECONDS
     for step in (now_step - 1, now_step, now_step + 1):
-        if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code):
+        if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS).encode(), code.encode()):
             return step
     return None
 

@@ -7,12 +7,18 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
+from config.logs import secrets_redacted
+
 
 class QuietRequestHandler(WSGIRequestHandler):
     """No access log: request lines carry codes, states, tokens and SAML messages in their query."""
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        # What werkzeug still logs (a malformed request, an error) can quote the request line.
+        super().log(type, "%s", secrets_redacted(message % args if args else message))
 
 
 def serve_in_thread(server: BaseWSGIServer, *, name: str) -> threading.Thread:

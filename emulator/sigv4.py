@@ -139,7 +139,7 @@ def verify(request: Request, signed: SignedRequest, *, secret_key: str) -> None:
     )
     key = signing_key(secret_key, signed.date, signed.region, signed.service)
     expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signed.signature):
+    if not hmac.compare_digest(expected.encode(), signed.signature.encode()):
         raise SignatureError(
             "SignatureDoesNotMatch",
             "The request signature we calculated does not match the signature you provided.",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.cognitoidp.models import UserStatus
 
-from emulator import challenges, codes, webauthn
+from emulator import challenges, codes, risk, webauthn
 from emulator.errors import (
     CodeMismatch,
     ExpiredCode,
@@ -86,6 +86,7 @@ def start(
     username: str,
     auth: dict[str, Any],
     admin: bool,
+    context: risk.Context,
 ) -> dict[str, Any]:
     """InitiateAuth with USER_AUTH."""
     user = find_user(state, username)
@@ -107,7 +108,7 @@ def start(
     if preferred and preferred not in FIRST_FACTORS:
         raise InvalidParameter(f"Invalid PREFERRED_CHALLENGE: {preferred}")
     if preferred in choices:
-        return _begin(state, client, session, preferred, auth)
+        return _begin(state, client, session, preferred, auth, context)
     # AvailableChallenges is a top-level field of the answer, beside ChallengeParameters.
     return {**challenges.ask(state, session, {}), "AvailableChallenges": choices}
 
@@ -118,6 +119,8 @@ def respond(
     session: AuthSession,
     token: str,
     responses: dict[str, Any],
+    *,
+    context: risk.Context,
 ) -> dict[str, Any]:
     """RespondToAuthChallenge for a USER_AUTH session (its Session was popped by the caller)."""
     if session.challenge == "SELECT_CHALLENGE":
@@ -125,9 +128,9 @@ def respond(
         user = None if session.simulated else challenges.session_user(state, session)
         if answer not in available_challenges(state, user):
             raise InvalidParameter(f"Invalid ANSWER: {answer} is not an available challenge.")
-        return _begin(state, client, session, answer, responses)
+        return _begin(state, client, session, answer, responses, context)
     if session.challenge in ("PASSWORD", "PASSWORD_SRP"):
-        return _begin(state, client, session, session.challenge, responses)
+        return _begin(state, client, session, session.challenge, responses, context)
     if session.challenge in _CODE_KEYS:
         return _code_answer(state, client, session, token, responses)
     if session.challenge == "WEB_AUTHN":
@@ -141,13 +144,14 @@ def _begin(
     session: AuthSession,
     factor: str,
     answers: dict[str, Any],
+    context: risk.Context,
 ) -> dict[str, Any]:
     """Go on with the chosen factor: check what came with the choice, or ask for it."""
     session = replace(session, expires_at=time.time() + challenges.AUTH_SESSION_SECONDS)
     if factor == "PASSWORD":
         if not answers.get("PASSWORD"):
             return _ask(state, replace(session, challenge="PASSWORD"), {})
-        return _password(state, client, session, str(answers["PASSWORD"]))
+        return _password(state, client, session, str(answers["PASSWORD"]), context)
     if factor == "PASSWORD_SRP":
         if not answers.get("SRP_A"):
             return _ask(state, replace(session, challenge="PASSWORD_SRP"), {})
@@ -183,7 +187,11 @@ def _check_status(client: CognitoIdpUserPoolClient, user: CognitoIdpUser) -> Non
 
 
 def _password(
-    state: EmulatorState, client: CognitoIdpUserPoolClient, session: AuthSession, password: str
+    state: EmulatorState,
+    client: CognitoIdpUserPoolClient,
+    session: AuthSession,
+    password: str,
+    context: risk.Context,
 ) -> dict[str, Any]:
     if session.simulated:
         raise NotAuthorized(INCORRECT_CREDENTIALS)
@@ -191,9 +199,10 @@ def _password(
     if challenges.password_locked(state, user):
         raise NotAuthorized(challenges.ATTEMPTS_EXCEEDED)
     if not user.password or not challenges.password_matches(state, user, password):
+        risk.password_failed(state, client_id=client.id, user=user, context=context)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     return challenges.after_password(
-        state, client, user, admin=session.admin, device_key=session.device_key
+        state, client, user, admin=session.admin, context=context, device_key=session.device_key
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from emulator import federation, pretoken, seed, userauthseed
+from emulator import branding, federation, pretoken, risk, seed, userauthseed
 from emulator.accountseed import seed_sign_in
 
 if TYPE_CHECKING:
@@ -156,11 +156,37 @@ def provision(state: EmulatorState) -> None:
     )
 
     federation.provision(state, state.federation)
+    _provision_variants(state)
 
     # Imported here: the identity pool's seed derives identity IDs from `user_sub` above.
     from emulator import storage_world
 
     storage_world.provision(state)
+
+
+def _provision_variants(state: EmulatorState) -> None:
+    """Issue 14: a second web client, each client's managed login style, threat protection."""
+    backend = state.backend
+    pool = state.pool
+    partner = backend.create_user_pool_client(
+        pool.id,
+        False,
+        {
+            "ClientName": seed.PARTNER_CLIENT_NAME,
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "AllowedOAuthScopes": ["openid", "email"],
+            "SupportedIdentityProviders": ["COGNITO"],
+            "CallbackURLs": [seed.PARTNER_CALLBACK_URL],
+            "PreventUserExistenceErrors": "ENABLED",
+        },
+    )
+    del pool.clients[partner.id]
+    partner.id = seed.PARTNER_CLIENT_ID
+    pool.clients[partner.id] = partner
+    branding.provision(state)
+    risk.provision(state)
 
 
 def reset(state: EmulatorState) -> None:

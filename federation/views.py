@@ -10,12 +10,14 @@ from django.views.decorators.http import require_http_methods
 from accounts.forms import LoginStartForm
 from accounts.services import login_start
 from accounts.session import pending_login_add
+from config.middleware import form_action_to_identity_providers
 from federation.forms import WorkEmailForm
 from federation.services import providers_list
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@form_action_to_identity_providers
 def chooser(request: HttpRequest) -> HttpResponse:
     """GET: the IdP buttons. POST: a work email, sent to its IdP with `idp_identifier`."""
     form = WorkEmailForm(request.POST or None)

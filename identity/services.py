@@ -56,6 +56,7 @@ _ERRORS: dict[str, tuple[str, int]] = {
     "ResourceConflictException": ("identity_conflict", 409),
     "TooManyRequestsException": ("throttled", 503),
     "LimitExceededException": ("throttled", 503),
+    "Throttling": ("throttled", 503),  # STS's name for it
 }
 
 
@@ -218,6 +219,13 @@ def _call(
     except ClientError as error:
         aws_code = error.response.get("Error", {}).get("Code", "")
         code, status = _ERRORS.get(aws_code, ("identity_failed", 502))
+        if aws_code not in _ERRORS and _http_status(error) >= 500:
+            # InternalErrorException, STS's InternalFailure: AWS's fault, worth a retry later.
+            code, status = "identity_unavailable", 503
         raise IdentityError(code, status=status) from None
     except BotoCoreError:
         raise IdentityError("identity_unavailable", status=503) from None
+
+
+def _http_status(error: ClientError) -> int:
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

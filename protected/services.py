@@ -112,6 +112,13 @@ def _call(credentials: aws.StaticCredentials, operation: str, **params: Any) -> 
     except ClientError as error:
         aws_code = error.response.get("Error", {}).get("Code", "")
         code, status = _ERRORS.get(aws_code, ("storage_failed", 502))
+        if aws_code not in _ERRORS and _http_status(error) >= 500:
+            # InternalError, ServiceUnavailable: S3's fault, worth a retry later.
+            code, status = "unavailable", 503
         raise StorageError(code, status=status) from None
     except BotoCoreError:
         raise StorageError("unavailable", status=503) from None
+
+
+def _http_status(error: ClientError) -> int:
+    return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

@@ -9,11 +9,13 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import quote
 
+from csp.decorators import csp
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from identity.decorators import identity_required
@@ -93,6 +95,8 @@ def objects(request: HttpRequest) -> HttpResponse:
 @require_GET
 @identity_required
 @storage_errors
+# Whatever a file holds, it runs no script on this site.
+@csp({"default-src": "'none'", "img-src": "'self'", "sandbox": True})
 def object_open(request: HttpRequest, folder: str, name: str) -> HttpResponse:
     """An object's content, read with the identity's credentials."""
     form = ObjectForm({"folder": folder, "name": name})
@@ -104,9 +108,27 @@ def object_open(request: HttpRequest, folder: str, name: str) -> HttpResponse:
     return _object_response(content)
 
 
+def uploader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Only a signed-in user uploads: a guest or a stranger is refused before the body is read."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        owner = owner_of(request)
+        if owner is None or owner == GUEST_OWNER:
+            logger.info("event=upload_refused reason=%s", "guest" if owner else "signed_out")
+            return render(request, "protected/upload_refused.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# The CSRF middleware would parse the multipart body before any check; csrf_protect below runs
+# the same check once the uploader is known, so a stranger's body is never parsed.
+@csrf_exempt
 @never_cache
 @require_POST
-@identity_required
+@uploader_required
+@csrf_protect
 @storage_errors
 def upload(request: HttpRequest) -> HttpResponse:
     """Store a file in the identity's own private folder."""
@@ -138,7 +160,5 @@ def _object_response(content: ObjectContent) -> HttpResponse:
     else:
         response = HttpResponse(content.body, content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="{content.name}"'
-    # Whatever a file holds, it runs no script on this site.
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response

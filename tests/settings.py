@@ -46,3 +46,6 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None
+# Browsers take a `__Host-` cookie only from an https:// page; the test servers speak plain HTTP.
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"

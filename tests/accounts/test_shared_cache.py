@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -112,7 +113,8 @@ def test_a_sign_out_ends_the_session_for_every_process_sharing_the_cache(
 ) -> None:
     # Another process, as far as the session goes: its own client with the same cookie.
     other = Client()
-    other.cookies["sessionid"] = bob.cookies["sessionid"].value
+    cookie = settings.SESSION_COOKIE_NAME
+    other.cookies[cookie] = bob.cookies[cookie].value
     assert signed_in_as(other) == "bob"
 
     assert bob.post("/accounts/logout/").status_code == 302

@@ -126,15 +126,13 @@ def test_moto_still_answers_the_rest_of_the_api(idp) -> None:
 
 def test_starts_stops_and_starts_again_in_a_fresh_process() -> None:
     script = """
-import time, requests
+import requests
 from emulator.server import Emulator
-started = time.monotonic()
 with Emulator() as first:
-    elapsed = time.monotonic() - started
     assert requests.get(first.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
 with Emulator() as second:
     assert requests.get(second.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
-print(round(elapsed, 2))
+print("both answered")
 """
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -145,5 +143,6 @@ print(round(elapsed, 2))
         check=False,
     )
 
+    # Start time is measured by bench/demo.py, never asserted: a busy machine would fail it.
     assert result.returncode == 0, result.stderr
-    assert float(result.stdout) < 5
+    assert result.stdout.strip() == "both answered"

@@ -1,0 +1,112 @@
+"""The CSP as Chromium enforces it: injected scripts and framing fail, the real flows pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from emulator.seed import DEMO_USERS
+from emulator.server import Emulator
+from tests.e2e.conftest import CHROMIUM_ARGS, find_chromium, no_browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, as tests/e2e drives it (its fixtures belong to that package)."""
+    executable = find_chromium()
+    if executable is None:
+        no_browser("no chromium executable found")
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context()
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def site(live_server: Any, emulator: Emulator, settings: Any) -> str:
+    """The site on pytest-django's live server, registered with the emulator."""
+    settings.APP_URL = live_server.url
+    # Plain HTTP in the browser: Secure cookies would not come back.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    emulator.add_app_url(live_server.url)
+    return live_server.url
+
+
+BOB = next(user for user in DEMO_USERS if user.username == "bob")
+INJECT = """() => {
+  const script = document.createElement("script");
+  script.textContent = "window.injected = 'ran'";
+  document.body.appendChild(script);
+  return window.injected || null;
+}"""
+
+
+def test_an_injected_inline_script_does_not_run_on_a_site_page(page: Page, site: str) -> None:
+    page.goto(f"{site}/")
+
+    assert page.evaluate(INJECT) is None
+
+
+def test_the_same_injection_runs_on_a_page_without_the_policy(page: Page) -> None:
+    page.set_content("<main>no policy here</main>")
+
+    assert page.evaluate(INJECT) == "ran"
+
+
+def frame_text(page: Page, url: str) -> str:
+    page.set_content(f'<iframe src="{url}" width="600" height="400"></iframe>')
+    page.wait_for_timeout(1500)
+    frame = page.frames[1]
+    return frame.evaluate("() => document.body ? document.body.innerText : ''")
+
+
+def test_another_site_cannot_frame_the_site(page: Page, site: str) -> None:
+    assert "Cognito reference app" not in frame_text(page, f"{site}/")
+
+
+def test_a_page_without_frame_ancestors_can_be_framed(page: Page, emulator: Emulator) -> None:
+    """The twin: the emulator's inbox page sets no frame-ancestors, and shows inside a frame."""
+    assert "nbox" in frame_text(page, f"{emulator.url}/inbox")
+
+
+def test_signing_in_and_out_through_managed_login_breaks_no_rule(
+    page: Page, site: str, emulator: Emulator
+) -> None:
+    """Sign-out posts to the site, which redirects to the pool's /logout: form-action allows it."""
+    violations: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", watch)
+    page.goto(f"{site}/protected/")
+    page.wait_for_url(f"{emulator.url}/**")
+    page.get_by_test_id("username").fill(BOB.username)
+    page.get_by_test_id("password").fill(BOB.password)
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"{site}/protected/**")
+    expect(page.get_by_test_id("current-user")).to_have_text(BOB.username)
+
+    page.get_by_test_id("sign-out").click()
+
+    page.wait_for_url(f"{site}/")
+    expect(page.get_by_test_id("current-user")).to_have_count(0)
+    assert violations == []
