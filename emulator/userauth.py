@@ -30,14 +30,17 @@ from emulator.errors import (
     InvalidParameter,
     NotAuthorized,
     PasswordResetRequired,
+    ResourceNotFound,
     UserNotConfirmed,
     UserNotFound,
 )
 from emulator.native import (
     INCORRECT_CREDENTIALS,
+    access_user,
     find_user,
     issue_tokens,
     prevents_existence_errors,
+    text,
 )
 from emulator.stores import AuthSession
 
@@ -274,3 +277,39 @@ def _passkey_answer(
         raise NotAuthorized("User verification is required for passkey sign-in.")
     _check_status(client, user)
     return issue_tokens(state, client=client, user=user)
+
+
+def get_user_auth_factors(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
+    """GetUserAuthFactors: the user's MFA settings and the first factors USER_AUTH offers."""
+    return _auth_factors(state, access_user(state, text(params, "AccessToken")))
+
+
+def admin_get_user_auth_factors(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
+    """AdminGetUserAuthFactors."""
+    pool_id = text(params, "UserPoolId")
+    if pool_id != state.pool.id:
+        raise ResourceNotFound(f"User pool {pool_id} does not exist.")
+    user = find_user(state, text(params, "Username"))
+    if user is None:
+        raise UserNotFound("User does not exist.")
+    return _auth_factors(state, user)
+
+
+def _auth_factors(state: EmulatorState, user: CognitoIdpUser) -> dict[str, Any]:
+    factors = challenges.mfa_factors(state, user)
+    answer: dict[str, Any] = {
+        "Username": user.username,
+        "UserMFASettingList": factors,
+        "ConfiguredUserAuthFactors": [
+            f for f in available_challenges(state, user) if f != "PASSWORD_SRP"
+        ],
+    }
+    if user.preferred_mfa_setting in factors:
+        answer["PreferredMfaSetting"] = user.preferred_mfa_setting
+    return answer
+
+
+OPERATIONS = {
+    "GetUserAuthFactors": get_user_auth_factors,
+    "AdminGetUserAuthFactors": admin_get_user_auth_factors,
+}

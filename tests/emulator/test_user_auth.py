@@ -312,3 +312,34 @@ def test_user_auth_with_only_the_manifest(emulator: Emulator) -> None:
     )
 
     assert result["AuthenticationResult"]["TokenType"] == "Bearer"
+
+
+# The user's factors, and what the emulator does not do.
+
+
+def test_get_user_auth_factors_lists_the_first_factors(idp) -> None:
+    token = user_auth(idp, "bob", PREFERRED_CHALLENGE="PASSWORD", PASSWORD=USERS["bob"].password)[
+        "AuthenticationResult"
+    ]["AccessToken"]
+
+    mine = idp.get_user_auth_factors(AccessToken=token)
+    graces = idp.admin_get_user_auth_factors(UserPoolId=seed.USER_POOL_ID, Username="grace")
+    alices = idp.admin_get_user_auth_factors(UserPoolId=seed.USER_POOL_ID, Username="alice")
+
+    assert mine["ConfiguredUserAuthFactors"] == ["PASSWORD", "EMAIL_OTP"]
+    assert graces["ConfiguredUserAuthFactors"] == ["EMAIL_OTP", "SMS_OTP"]
+    assert alices["ConfiguredUserAuthFactors"] == ["PASSWORD"]
+    assert alices["PreferredMfaSetting"] == "SOFTWARE_TOKEN_MFA"
+
+
+def test_an_operation_the_emulator_lacks_is_named_in_a_json_error(idp) -> None:
+    error = error_of(idp.list_user_import_jobs, UserPoolId=seed.USER_POOL_ID, MaxResults=1)
+    answered = idp.describe_user_pool(UserPoolId=seed.USER_POOL_ID)["UserPool"]
+
+    assert error == {
+        "Code": "UnsupportedOperationException",
+        "Message": "The emulator does not implement ListUserImportJobs.",
+    }
+    assert answered["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] == list(
+        seed.FIRST_AUTH_FACTORS
+    )
