@@ -347,6 +347,16 @@ def verify_assertion(
     return bool(verified.user_verified)
 
 
+def encode_challenge(challenge: bytes) -> str:
+    """A challenge as text (to keep it in a managed-login step)."""
+    return bytes_to_base64url(challenge)
+
+
+def decode_challenge(text: str) -> bytes:
+    """The challenge `encode_challenge` wrote."""
+    return webauthn.base64url_to_bytes(text)
+
+
 # Helpers.
 
 

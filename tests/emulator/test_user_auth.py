@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
+import re
 from typing import Any
 
 import boto3
@@ -16,7 +18,10 @@ from emulator import seed
 from emulator.server import Emulator
 
 from .api_flows import USERS, error_of, inbox, last_code, legacy_existence_errors, secret_hash
-from .flows import wrong_code
+from .flows import Browser, exchange, page_error, query_of, verify, wrong_code
+
+CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+PENDING = re.compile(r'name="pending" value="([^"]+)"')
 
 GRACE = seed.PASSWORDLESS_USER
 
@@ -343,3 +348,50 @@ def test_an_operation_the_emulator_lacks_is_named_in_a_json_error(idp) -> None:
     assert answered["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] == list(
         seed.FIRST_AUTH_FACTORS
     )
+
+
+# Managed login: sign in with an emailed code.
+
+
+def open_code_sign_in(emulator: Emulator) -> tuple[Browser, str, str]:
+    """The sign-in page's code link, then its form: the browser, the form's path and CSRF."""
+    browser = Browser(emulator)
+    login_path, _ = browser.open_login()
+    login_page = browser.get(login_path)
+    path = re.search(r'href="([^"]+)" data-testid="code-signin-link"', login_page.text).group(1)
+    path = html.unescape(path)
+    form = browser.get(path)
+    return browser, path, CSRF.search(form.text).group(1)
+
+
+def post_code(browser: Browser, page: Any, code: str) -> Any:
+    return browser.post(
+        "/mfa",
+        data={
+            "_csrf": CSRF.search(page.text).group(1),
+            "pending": PENDING.search(page.text).group(1),
+            "code": code,
+        },
+    )
+
+
+def test_managed_login_signs_in_with_an_emailed_code(emulator: Emulator) -> None:
+    browser, path, csrf = open_code_sign_in(emulator)
+    step = browser.post(path, data={"_csrf": csrf, "username": "bob"})
+
+    done = post_code(browser, step, last_code(emulator, "bob@example.com"))
+
+    assert "your email" in step.text
+    tokens = exchange(emulator, query_of(done)["code"]).json()
+    assert verify(emulator, tokens["id_token"], token_use="id")["cognito:username"] == "bob"
+
+
+def test_managed_login_sends_no_code_to_a_user_with_mfa(emulator: Emulator) -> None:
+    browser, path, csrf = open_code_sign_in(emulator)
+    step = browser.post(path, data={"_csrf": csrf, "username": "alice"})
+
+    refused = post_code(browser, step, "123456")
+
+    assert "your email" in step.text
+    assert inbox(emulator) == []
+    assert page_error(refused) == "Invalid code or auth state for the user."

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from dataclasses import replace
 from typing import Any
@@ -15,6 +17,11 @@ from emulator.server import Emulator
 
 from .api_flows import USERS, error_of, initiate_password, secret_hash
 from .authenticator import Authenticator, b64url, unb64url
+from .flows import Browser, exchange, page_error, query_of, verify
+
+CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+PENDING = re.compile(r'name="pending" value="([^"]+)"')
+OPTIONS = re.compile(r'<script type="application/json" id="passkey-options">(.*?)</script>')
 
 HEIDI = seed.PASSKEY_USER.username
 
@@ -394,3 +401,60 @@ def initiate_password_for(idp: Any, username: str) -> str:
             "SECRET_HASH": secret_hash(username),
         },
     )["AuthenticationResult"]["AccessToken"]
+
+
+# Managed login: sign in with a passkey (the page's script posts what the authenticator gives).
+
+
+def passkey_page(emulator: Emulator, username: str) -> tuple[Browser, Any, dict]:
+    """The sign-in page's passkey link, the username, then the page with the request options."""
+    browser = Browser(emulator)
+    login_path, _ = browser.open_login()
+    login_page = browser.get(login_path)
+    link = re.search(r'href="([^"]+)" data-testid="passkey-signin-link"', login_page.text)
+    path = html.unescape(link.group(1))
+    form = browser.get(path)
+    page = browser.post(path, data={"_csrf": CSRF.search(form.text).group(1), "username": username})
+    options = json.loads(OPTIONS.search(page.text).group(1))
+    return browser, page, options
+
+
+def post_assertion(browser: Browser, page: Any, credential: dict) -> Any:
+    return browser.post(
+        "/login/passkey/verify",
+        data={
+            "_csrf": CSRF.search(page.text).group(1),
+            "pending": PENDING.search(page.text).group(1),
+            "credential": json.dumps(credential),
+        },
+    )
+
+
+def test_managed_login_signs_in_with_a_passkey(emulator: Emulator, heidi_key) -> None:
+    browser, page, options = passkey_page(emulator, HEIDI)
+
+    done = post_assertion(browser, page, heidi_key.get(options, origin=emulator.url))
+
+    assert [c["id"] for c in options["allowCredentials"]] == [heidi_key.id]
+    tokens = exchange(emulator, query_of(done)["code"]).json()
+    assert verify(emulator, tokens["id_token"], token_use="id")["cognito:username"] == HEIDI
+
+
+def test_managed_login_refuses_a_passkey_from_another_origin(emulator: Emulator, heidi_key) -> None:
+    browser, page, options = passkey_page(emulator, HEIDI)
+
+    refused = post_assertion(browser, page, heidi_key.get(options, origin="https://evil.example"))
+
+    assert refused.status_code == 200
+    assert page_error(refused) == "The passkey could not be verified. Please try again."
+
+
+def test_managed_login_gives_a_user_without_a_passkey_a_page_no_passkey_passes(
+    emulator: Emulator, heidi_key
+) -> None:
+    browser, page, options = passkey_page(emulator, "bob")
+
+    refused = post_assertion(browser, page, heidi_key.get(options, origin=emulator.url))
+
+    assert options["allowCredentials"] == []
+    assert page_error(refused) == "The passkey could not be verified. Please try again."
