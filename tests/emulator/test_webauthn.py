@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
 import time
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from pycognito.aws_srp import AWSSRP
@@ -17,7 +19,7 @@ from emulator.server import Emulator
 
 from .api_flows import USERS, error_of, initiate_password, secret_hash
 from .authenticator import Authenticator, b64url, unb64url
-from .flows import Browser, exchange, page_error, query_of, verify
+from .flows import Browser, authorize_params, exchange, page_error, query_of, verify
 
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 PENDING = re.compile(r'name="pending" value="([^"]+)"')
@@ -458,3 +460,60 @@ def test_managed_login_gives_a_user_without_a_passkey_a_page_no_passkey_passes(
 
     assert options["allowCredentials"] == []
     assert page_error(refused) == "The passkey could not be verified. Please try again."
+
+
+@pytest.mark.browser
+def test_managed_login_passkey_page_works_in_chromium(emulator: Emulator) -> None:
+    """The page's script with Chromium's virtual authenticator holding heidi's seeded passkey."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM_ARGS, find_chromium, no_browser
+
+    chromium = find_chromium()
+    if chromium is None:
+        no_browser("no Chromium found")
+    heidi = emulator.state.pool._get_user(HEIDI)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        devtools = page.context.new_cdp_session(page)
+        devtools.send("WebAuthn.enable")
+        authenticator = devtools.send(
+            "WebAuthn.addVirtualAuthenticator",
+            {
+                "options": {
+                    "protocol": "ctap2",
+                    "transport": "internal",
+                    "hasResidentKey": True,
+                    "hasUserVerification": True,
+                    "isUserVerified": True,
+                }
+            },
+        )["authenticatorId"]
+        devtools.send(
+            "WebAuthn.addCredential",
+            {
+                "authenticatorId": authenticator,
+                "credential": {
+                    "credentialId": base64.b64encode(unb64url(seed.PASSKEY_CREDENTIAL_ID)).decode(),
+                    "isResidentCredential": True,
+                    "rpId": seed.WEBAUTHN_RELYING_PARTY_ID,
+                    "privateKey": seed.PASSKEY_PRIVATE_KEY,
+                    "userHandle": base64.b64encode(heidi.id.encode()).decode(),
+                    "signCount": 0,
+                },
+            },
+        )
+        callbacks: list[str] = []
+        page.on("request", lambda r: callbacks.append(r.url) if "/callback/" in r.url else None)
+        page.goto(f"{emulator.url}/oauth2/authorize?{urlencode(authorize_params())}")
+        page.click('[data-testid="passkey-signin-link"]')
+        page.fill('[data-testid="username"]', HEIDI)
+        page.click('[data-testid="submit"]')
+        page.click('[data-testid="passkey-submit"]')
+        page.wait_for_event("request", lambda r: "/callback/" in r.url, timeout=10_000)
+        browser.close()
+
+    code = parse_qs(urlsplit(callbacks[0]).query)["code"][0]
+    tokens = exchange(emulator, code).json()
+    assert verify(emulator, tokens["id_token"], token_use="id")["cognito:username"] == HEIDI
