@@ -2,16 +2,21 @@
 
 What Cognito does, from the API reference (InitiateAuth AuthParameters, RespondToAuthChallenge
 ChallengeResponses, SignInPolicyType, WebAuthnConfigurationType in botocore's model) and the
-developer guide ("Authentication flows", "Adding MFA to a user pool: prerequisites"):
+developer guide:
 - the factors are the pool's `SignInPolicy.AllowedFirstAuthFactors`; PASSWORD allows both
   PASSWORD and PASSWORD_SRP; the client needs `ALLOW_USER_AUTH`;
-- with `PREFERRED_CHALLENGE` the flow goes straight to that factor, else (or when the user cannot
-  use it) Cognito answers SELECT_CHALLENGE with the top-level `AvailableChallenges`;
+- with `PREFERRED_CHALLENGE` the flow goes straight to that factor, else Cognito answers
+  SELECT_CHALLENGE with the top-level `AvailableChallenges` (when the user cannot use the
+  preferred factor the emulator also answers with the choice: our reading, not documented);
 - a password first factor is followed by MFA exactly as in USER_PASSWORD_AUTH / USER_SRP_AUTH;
-- "MFA and passwordless cannot be used together": a user who has MFA (or any user of a pool
-  whose MFA is ON) is not offered EMAIL_OTP, SMS_OTP or WEB_AUTHN as a first factor, except that
-  with `FactorConfiguration` MULTI_FACTOR_WITH_USER_VERIFICATION "passkey authentication with
-  user verification satisfies MFA requirements", so WEB_AUTHN stays and must carry UV.
+- MFA and passwordless sign-in are not used together: "If a user has MFA configured, passwordless
+  sign-in options will not be available" (Amplify's passwordless guide, citing Cognito's
+  user-pool-settings-mfa.html#user-pool-settings-mfa-prerequisites). So a user with MFA (or any
+  user of a pool whose MFA is ON) is not offered EMAIL_OTP, SMS_OTP or WEB_AUTHN, except that
+  with `WebAuthnConfiguration.FactorConfiguration` MULTI_FACTOR_WITH_USER_VERIFICATION "passkey
+  authentication with user verification satisfies MFA requirements" (API reference), so
+  WEB_AUTHN stays and its assertion must carry user verification. The user-level
+  `WebAuthnMfaSettings` of SetUserMFAPreference is not modelled.
 """
 
 from __future__ import annotations
