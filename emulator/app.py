@@ -36,6 +36,7 @@ from emulator.errors import (
     OAuthError,
 )
 from emulator.hostedaccount import ACCOUNT_RULES
+from emulator.hostedpasswordless import PASSWORDLESS_RULES
 from emulator.responses import AMZ_JSON, json_response, redirect, with_query
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ URLS = Map(
         Rule("/login", endpoint=login.login, methods=["GET", "POST"]),
         Rule("/mfa", endpoint=login.mfa, methods=["POST"]),
         *ACCOUNT_RULES,
+        *PASSWORDLESS_RULES,
         *branding.RULES,
         Rule("/logout", endpoint=oauth2.logout, methods=["GET"]),
         Rule("/error", endpoint=oauth2.error, methods=["GET"]),

@@ -59,8 +59,9 @@ def login_page(
     error: str | None = None,
     providers: list[str] | None = None,
     query: str = "",
+    first_factors: list[str] | None = None,
 ) -> Response:
-    """The sign-in form, and a button per third-party IdP of the client."""
+    """The sign-in form, a button per third-party IdP, and the pool's passwordless factors."""
     body = (
         f"{_error(error)}{_provider_buttons(providers or [], query)}"
         f'<form method="post" action="{escape(action)}">{_hidden("_csrf", csrf)}'
@@ -72,7 +73,23 @@ def login_page(
         ' autocomplete="current-password" required>'
         '<button type="submit" data-testid="submit">Sign in</button></form>'
     )
-    return page("Sign in", body + _account_links(action))
+    return page(
+        "Sign in", body + _passwordless_links(first_factors or [], query) + _account_links(action)
+    )
+
+
+def _passwordless_links(first_factors: list[str], query: str) -> str:
+    """Managed login's other first factors (emulator/hostedpasswordless.py)."""
+    links = []
+    if "EMAIL_OTP" in first_factors:
+        href = escape(f"/login/code?{query}")
+        links.append(f'<a href="{href}" data-testid="code-signin-link">Sign in with a code</a>')
+    if "WEB_AUTHN" in first_factors:
+        href = escape(f"/login/passkey?{query}")
+        links.append(
+            f'<a href="{href}" data-testid="passkey-signin-link">Sign in with a passkey</a>'
+        )
+    return f'<p class="note">{" · ".join(links)}</p>' if links else ""
 
 
 def _account_links(action: str) -> str:

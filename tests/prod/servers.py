@@ -318,6 +318,11 @@ class _BehindTlsProxy(http.cookiejar.DefaultCookiePolicy):
         return True
 
 
+# The production settings' cookie names: Secure cookies get the `__Host-` prefix.
+SESSION_COOKIE = "__Host-sessionid"
+CSRF_COOKIE = "__Host-csrftoken"
+
+
 class Browser(requests.Session):
     """A browser reaching the site through a TLS proxy: the site sees https (the production
     settings redirect plain HTTP and mark cookies Secure), cookies flow as over HTTPS."""
@@ -355,7 +360,7 @@ class Browser(requests.Session):
     def form_post(self, path: str, fields: Mapping[str, str]) -> requests.Response:
         """GET the page for its CSRF cookie, then POST the form with the token."""
         self.get(path)
-        token = self.cookies.get("csrftoken")
+        token = self.cookies.get(CSRF_COOKIE)
         return self.post(
             path,
             data={"csrfmiddlewaretoken": token, **fields},
