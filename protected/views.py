@@ -110,6 +110,7 @@ def objects(request: HttpRequest) -> HttpResponse:
             for item in items
         ],
         "guest": guest,
+        "own_folder": folder == "private" and not guest,  # the one a user uploads to and deletes in
         "role": role_name(credentials.role_arn),
         "limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
     }
