@@ -135,6 +135,8 @@ STORAGES = {
 # names a cache every process of the site reaches (redis://host:6379/0 across machines,
 # filecache:///var/tmp/app-cache on one machine); unset, each process counts in its own memory.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCache"  # one Redis client per process
 SHARED_CACHE = CACHES["default"]["BACKEND"].rsplit(".", 1)[-1] not in {"LocMemCache", "DummyCache"}
 # Sessions hold tokens, so they live on the server, never in signed cookies: in the database, and
 # read through the shared cache when there is one (each save writes both, so the database stays
