@@ -159,7 +159,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancers probe over HTTP
 
 # The `__Host-` prefix makes browsers take the cookie only with Secure, Path=/ and no Domain, so
 # no other host of the domain can set or shadow it. Plain HTTP (the demo) keeps the usual names.
