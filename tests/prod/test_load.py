@@ -9,7 +9,7 @@ import pytest
 
 from bench.load import Result, page, run, sign_in
 from tests.prod.conftest import new_database
-from tests.prod.servers import Browser, Gunicorn, Postgres, Redis
+from tests.prod.servers import SESSION_COOKIE, Browser, Gunicorn, Postgres, Redis
 
 SECONDS, CLIENTS = 1.5, 4
 
@@ -43,7 +43,7 @@ def test_a_session_the_site_no_longer_knows_counts_as_lost(site: Gunicorn) -> No
     browsers = [Browser(site.url) for _ in range(CLIENTS)]
     for browser in browsers:
         browser.sign_in("bob")
-        browser.cookies.set("sessionid", "no-such-session", domain="127.0.0.1", path="/")
+        browser.cookies.set(SESSION_COOKIE, "no-such-session", domain="127.0.0.1", path="/")
 
     result = run("home", page("/", signed_in_as="bob"), browsers, 0.5)
 

@@ -19,7 +19,7 @@ import pytest
 
 from emulator import seed
 from tests.prod.conftest import Sites, new_database, scratch
-from tests.prod.servers import Browser, Gunicorn, Postgres, Redis
+from tests.prod.servers import SESSION_COOKIE, Browser, Gunicorn, Postgres, Redis
 
 SIGNIN = "/accounts/signin/"
 
@@ -76,7 +76,7 @@ def test_a_session_started_on_one_process_is_served_by_the_other(
 
     assert on(second, browser).current_user() == "bob"
     # The session is PostgreSQL's record, read through Redis (the cached_db engine).
-    session_key = browser.cookies["sessionid"]
+    session_key = browser.cookies[SESSION_COOKIE]
     database = database_url.rsplit("/", 1)[1]
     rows = postgres.execute(
         database, "SELECT count(*) FROM django_session WHERE session_key = %s", session_key
