@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format browser-deps saml-deps service-deps cfn-lint bench load clean
+.PHONY: demo test lint format browser-deps saml-deps service-deps cfn-lint bench load clean screenshots
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "make: no python3 found; set PYTHON=/path/to/python3.11"; exit 2; }
@@ -89,3 +89,8 @@ load: $(STAMP) service-deps
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# PNGs of the main pages at 1280 and 375 px wide into docs/screenshots/ (browser tests that the
+# normal run skips: they rewrite the files).
+screenshots: $(STAMP) browser-deps saml-deps
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/e2e/test_demo_product.py -k screenshots -p no:cacheprovider $(PYTEST_ARGS)

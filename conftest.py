@@ -19,6 +19,7 @@ def emulator() -> Iterator[Emulator]:
     django_settings.AWS_ENDPOINT_URL = server.url
     django_settings.COGNITO_DOMAIN = server.url
     django_settings.COGNITO_ISSUER = server.issuer
+    django_settings.DEMO_PANEL_URL = f"{server.url}/demo/panel.json"
     yield server
     server.stop()
 

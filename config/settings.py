@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "protected",
     "flows",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context_processors.visitor",
             ],
         },
     },
@@ -155,8 +157,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
-if not DEBUG:
+# HTTPS only: Secure cookies, HTTP redirected, HSTS; on unless DEBUG. The demo's site runs with
+# DEBUG off (the site's own error pages) on plain http, so it sets DJANGO_HTTPS=false.
+HTTPS_ONLY = env.bool("DJANGO_HTTPS", default=not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+if HTTPS_ONLY:
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
@@ -272,6 +277,12 @@ if not APP_URL:
     raise ImproperlyConfigured("Set the APP_URL environment variable")
 APP_URL = APP_URL.rstrip("/")
 
+# The demo panel (/demo/): the emulator's JSON of demo users, TOTP codes and inbox. Set by
+# `manage.py demo` and the tests; empty (the default, and always in production) turns it off.
+DEMO_PANEL_URL = env.str("DEMO_PANEL_URL", default="")
+if DEMO_PANEL_URL:
+    DEMO_PANEL_URL = https_url("DEMO_PANEL_URL", DEMO_PANEL_URL)
+
 # Network calls: explicit timeouts everywhere (seconds).
 HTTP_TIMEOUT = (
     env.float("HTTP_CONNECT_TIMEOUT", default=3.0),
@@ -309,6 +320,7 @@ LOGGING = {
         "identity": {"handlers": ["console"], "level": "INFO"},
         "protected": {"handlers": ["console"], "level": "INFO"},
         "api": {"handlers": ["console"], "level": "INFO"},
+        "demo": {"handlers": ["console"], "level": "INFO"},
         "django": {"handlers": ["console"], "level": "INFO"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # Before accounts/: it serves /accounts/tokens/ as well as /flows/.
     path("", include("flows.urls")),
     path("accounts/", include("accounts.urls")),
@@ -15,4 +16,6 @@ urlpatterns = [
     path("identity/", include("identity.urls")),
     path("protected/", include("protected.urls")),
     path("api/", include("api.urls")),
+    # The demo panel: a 404 unless DEMO_PANEL_URL points at the emulator.
+    path("demo/", include("demo.urls")),
 ]

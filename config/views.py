@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -15,12 +16,21 @@ from federation.services import providers_list
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Every way to sign in, and who is signed in."""
-    context = {
-        "identity_providers": providers_list(),
-        "signed_in_with": request.session.get(SIGNED_IN_WITH),
-    }
+    """Every way to sign in, or who is signed in, how, and what they can do next."""
+    providers = providers_list()
+    signed_in_with = request.session.get(SIGNED_IN_WITH)
+    if signed_in_with:
+        # The IdP's name as people know it ("Example Corp (OIDC)"), not the pool's key for it.
+        shown = next((p.display_name for p in providers if p.name == signed_in_with["name"]), "")
+        signed_in_with = {**signed_in_with, "display_name": shown or signed_in_with["name"]}
+    context = {"identity_providers": providers, "signed_in_with": signed_in_with}
     return render(request, "home.html", context)
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """`/favicon.ico`, which browsers ask for on every site: the SVG icon base.html links."""
+    return redirect(static("favicon.svg"))
 
 
 @never_cache

@@ -20,6 +20,7 @@ from emulator import (
     oauth2,
     operations,
     pages,
+    panel,
     s3auth,
     sts,
     wellknown,
@@ -35,6 +36,7 @@ from emulator.errors import (
     OAuthError,
 )
 from emulator.hostedaccount import ACCOUNT_RULES
+from emulator.hostedpasswordless import PASSWORDLESS_RULES
 from emulator.responses import AMZ_JSON, json_response, redirect, with_query
 
 if TYPE_CHECKING:
@@ -47,8 +49,8 @@ Handler = Callable[..., Response]
 
 
 def inbox_page(state: EmulatorState, request: Request) -> Response:
-    """The inbox, for people."""
-    return pages.inbox_page(state.inbox.messages())
+    """The inbox, for people, with a way back to the sites that use this pool."""
+    return pages.inbox_page(state.inbox.messages(), sites=list(state.logout_urls))
 
 
 def inbox_json(state: EmulatorState, request: Request) -> Response:
@@ -79,12 +81,15 @@ URLS = Map(
         Rule("/login", endpoint=login.login, methods=["GET", "POST"]),
         Rule("/mfa", endpoint=login.mfa, methods=["POST"]),
         *ACCOUNT_RULES,
+        *PASSWORDLESS_RULES,
         *branding.RULES,
         Rule("/logout", endpoint=oauth2.logout, methods=["GET"]),
         Rule("/error", endpoint=oauth2.error, methods=["GET"]),
         Rule("/inbox", endpoint=inbox_page, methods=["GET"]),
         Rule("/inbox.json", endpoint=inbox_json, methods=["GET"]),
         Rule("/reset", endpoint=reset, methods=["POST"]),
+        Rule("/demo/panel.json", endpoint=panel.demo_panel, methods=["GET"]),
+        Rule("/site.css", endpoint=pages.stylesheet, methods=["GET"]),
         Rule("/.well-known/jwks_uri", endpoint=identity_pools.openid_jwks, methods=["GET"]),
     ],
     strict_slashes=False,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from moto.cognitoidp.models import UserStatus
 
-from emulator import codes, passwords, pretoken, risk, srp, triggers
+from emulator import codes, devices, passwords, pretoken, risk, srp, triggers, userauth
 from emulator.errors import (
     CodeMismatch,
     CognitoError,
@@ -65,6 +65,7 @@ _FLOW_SETTINGS = {
     "REFRESH_TOKEN": "ALLOW_REFRESH_TOKEN_AUTH",
     "ADMIN_USER_PASSWORD_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
     "ADMIN_NO_SRP_AUTH": "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    "USER_AUTH": "ALLOW_USER_AUTH",
 }
 _ADMIN_ONLY = {"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"}
 _NOT_ADMIN = {"USER_PASSWORD_AUTH"}
@@ -80,24 +81,33 @@ _MFA_CODE_KEYS = {
 
 def initiate_auth(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """InitiateAuth."""
-    return _initiate(state, params, admin=False)
+    return _with_device(state, params, "AuthParameters", _initiate(state, params, admin=False))
 
 
 def admin_initiate_auth(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminInitiateAuth (the emulator takes any AWS credentials)."""
     _check_pool(state, params)
-    return _initiate(state, params, admin=True)
+    return _with_device(state, params, "AuthParameters", _initiate(state, params, admin=True))
 
 
 def respond_to_auth_challenge(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """RespondToAuthChallenge."""
-    return _respond(state, params, admin=False)
+    return _with_device(state, params, "ChallengeResponses", _respond(state, params, admin=False))
 
 
 def admin_respond_to_auth_challenge(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminRespondToAuthChallenge."""
     _check_pool(state, params)
-    return _respond(state, params, admin=True)
+    return _with_device(state, params, "ChallengeResponses", _respond(state, params, admin=True))
+
+
+def _with_device(
+    state: EmulatorState, params: dict[str, Any], key: str, result: dict[str, Any]
+) -> dict[str, Any]:
+    """A sign-in's tokens get NewDeviceMetadata when the pool tracks devices (devices.py)."""
+    device_key = str((params.get(key) or {}).get("DEVICE_KEY") or "")
+    devices.after_sign_in(state, result, device_key=device_key)
+    return result
 
 
 # InitiateAuth.
@@ -128,6 +138,15 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
         return _start_srp(state, client, username=username, auth=auth, admin=admin)
     if flow == "CUSTOM_AUTH":
         return _start_custom(state, client, username=username, auth=auth, admin=admin)
+    if flow == "USER_AUTH":
+        return userauth.start(
+            state,
+            client,
+            username=username,
+            auth=auth,
+            admin=admin,
+            context=risk.context_of(params),
+        )
     password = str(auth.get("PASSWORD") or "")
     if not password:
         raise InvalidParameter("Missing required parameter PASSWORD")
@@ -139,7 +158,8 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
         risk.password_failed(state, client_id=client.id, user=user, context=context)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
-    return _after_password(state, client, user, admin=admin, context=context)
+    device_key = str(auth.get("DEVICE_KEY") or "")
+    return _after_password(state, client, user, admin=admin, context=context, device_key=device_key)
 
 
 def _known_user(client: CognitoIdpUserPoolClient, user: CognitoIdpUser | None) -> CognitoIdpUser:
@@ -157,6 +177,7 @@ def _after_password(
     *,
     admin: bool,
     context: risk.Context,
+    device_key: str = "",
 ) -> dict[str, Any]:
     """The password was right: status checks and threat protection, then a new password, MFA,
     or tokens."""
@@ -179,7 +200,9 @@ def _after_password(
             _new_session(user, client, "NEW_PASSWORD_REQUIRED", admin=admin),
             {"userAttributes": json.dumps(attributes), "requiredAttributes": "[]"},
         )
-    return _mfa_or_tokens(state, client, user, admin=admin, assessment=assessment)
+    return _mfa_or_tokens(
+        state, client, user, admin=admin, assessment=assessment, device_key=device_key
+    )
 
 
 def _mfa_or_tokens(
@@ -190,6 +213,7 @@ def _mfa_or_tokens(
     admin: bool,
     source: str = pretoken.AUTHENTICATION,
     assessment: risk.Assessment | None = None,
+    device_key: str = "",
 ) -> dict[str, Any]:
     pool = state.pool
     if assessment is not None:
@@ -197,6 +221,12 @@ def _mfa_or_tokens(
         added = risk.adaptive_factor(state, user, assessment, factors=mfa_factors(state, user))
         if added:
             return _mfa_challenge(state, client, user, added, admin=admin)
+    device = devices.remembered(state, user, device_key)
+    if device is not None:
+        # A remembered device proves itself with device SRP before MFA is decided.
+        return devices.device_challenge(
+            state, _new_session(user, client, "DEVICE_SRP_AUTH", admin=admin), device
+        )
     if pool.mfa_config == "OFF":
         return issue_tokens(state, client=client, user=user, source=source)
     factors = mfa_factors(state, user)
@@ -383,7 +413,10 @@ def _password_verifier(
         risk.password_failed(state, client_id=client.id, user=user, context=context)
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     _record_success(state, user)
-    return _after_password(state, client, user, admin=session.admin, context=context)
+    device_key = str(responses.get("DEVICE_KEY") or "")
+    return _after_password(
+        state, client, user, admin=session.admin, context=context, device_key=device_key
+    )
 
 
 # CUSTOM_AUTH.
@@ -563,9 +596,11 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
         raise InvalidParameter("Missing required parameter USERNAME")
     check_secret_hash(client, username=username, given=responses.get("SECRET_HASH"))
     with state.lock:
-        if not token and name == "PASSWORD_VERIFIER":
+        if not token and name in ("PASSWORD_VERIFIER", "DEVICE_PASSWORD_VERIFIER"):
             # SRP clients such as pycognito answer without the Session: SECRET_BLOCK names it.
             token = _token_of_secret_block(state, str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK")))
+        if not token and name == "DEVICE_SRP_AUTH":
+            token = devices.session_token(state, username, str(responses.get("DEVICE_KEY") or ""))
         session = state.flows.auth_sessions.pop(token, None) if token else None
     if session is None or session.expires_at < time.time() or session.client_id != client.id:
         raise NotAuthorized(SESSION_EXPIRED)
@@ -575,6 +610,12 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
         user = find_user(state, username)
         if user is None or user.username != session.username:
             raise NotAuthorized(INCORRECT_CREDENTIALS)
+    if session.first_factor:
+        return userauth.respond(
+            state, client, session, token, responses, context=risk.context_of(params)
+        )
+    if name in ("DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"):
+        return devices.respond(state, client, session, responses)
     if name == "PASSWORD_VERIFIER":
         return _password_verifier(state, client, session, responses, risk.context_of(params))
     if name == "CUSTOM_CHALLENGE":
@@ -699,6 +740,7 @@ def _refresh(
     client_id, username, origin_jti = refresh_token_entry(state, refresh_token)
     if client_id != client.id:
         raise NotAuthorized("Invalid Refresh Token.")
+    devices.check_refresh(state, refresh_token, str(auth.get("DEVICE_KEY") or ""))
     check_secret_hash(client, username=username, given=auth.get("SECRET_HASH"))
     user = find_user(state, username)
     if user is None or not user.enabled:
@@ -782,3 +824,11 @@ def replace_session(state: EmulatorState, old_token: str, session: AuthSession) 
         state.flows.auth_sessions.pop(old_token, None)
         state.flows.auth_sessions[token] = session
     return token
+
+
+# What choice-based sign-in (emulator/userauth.py) shares with the flows above.
+ask = _challenge
+session_user = _session_user
+start_srp = _start_srp
+after_password = _after_password
+mfa_or_tokens = _mfa_or_tokens

@@ -79,12 +79,24 @@ def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
     return key
 
 
+def site_environ(environ: dict[str, str]) -> dict[str, str]:
+    """The `runserver` child's environment: DEBUG off, so visitors meet the site's own pages.
+
+    The manage.py process itself keeps DEBUG on, which installs the `emulator` app (and so this
+    command); the site on plain http turns the HTTPS-only settings off (DJANGO_HTTPS).
+    """
+    return {**environ, "DJANGO_DEBUG": "false"}
+
+
 def demo_environ(argv: list[str]) -> dict[str, str]:
     """The environment for the demo: the app configured for the emulator, user's values first."""
     options = parse_demo_arguments(argv)
     aws = emulator_url(options.emulator_port)
     defaults = {
         "DJANGO_DEBUG": "true",
+        # Plain http on this machine: no Secure cookies, no redirect to https (the site's DEBUG
+        # is off, see `site_environ`).
+        "DJANGO_HTTPS": "false",
         "DJANGO_ALLOWED_HOSTS": ",".join(dict.fromkeys(["127.0.0.1", "localhost", options.host])),
         "AWS_REGION": seed.REGION,
         "AWS_ENDPOINT_URL": aws,
@@ -104,6 +116,8 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
         "COGNITO_IDENTITY_ROLE_ARN": seed.AUTHENTICATED_ROLE,
         "COGNITO_DEVELOPER_PROVIDER_NAME": seed.DEVELOPER_PROVIDER_NAME,
         "APP_URL": app_url(options.host, options.port),
+        # The site's demo panel reads the emulator's users, live TOTP codes and inbox here.
+        "DEMO_PANEL_URL": f"{aws}/demo/panel.json",
     }
     environ = {name: value for name, value in defaults.items() if name not in os.environ}
     if "AWS_ENDPOINT_URL" not in os.environ:

@@ -148,6 +148,8 @@ class LocalIdp:
 
     def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
+        if request.path == "/site.css":  # the stylesheet its pages link (emulator/pages.py)
+            return pages.stylesheet()(environ, start_response)
         try:
             endpoint, args = self._urls.bind_to_environ(environ).match()
             response = endpoint(request, **args)

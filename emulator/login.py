@@ -13,7 +13,7 @@ from moto.cognitoidp.models import UserStatus
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from emulator import branding, federation, pages, risk
+from emulator import branding, federation, pages, risk, webauthn
 from emulator.authorize import (
     parse_authorize,
     sign_in_redirect,
@@ -57,6 +57,7 @@ def login(state: EmulatorState, request: Request) -> Response:
             username=authorize_request.login_hint or "",
             providers=federation.login_buttons(state, authorize_request),
             query=query,
+            first_factors=webauthn.first_factors(state),
         )
         return _with_csrf_cookie(response, csrf_cookie)
 
@@ -153,3 +154,9 @@ def _csrf_valid(state: EmulatorState, request: Request) -> bool:
 def _with_csrf_cookie(response: Response, cookie: str) -> Response:
     response.set_cookie(CSRF_COOKIE, cookie, path="/", httponly=True, samesite="Lax")
     return response
+
+
+# What the passwordless pages (emulator/hostedpasswordless.py) share with this one.
+csrf_pair = _csrf
+csrf_valid = _csrf_valid
+with_csrf_cookie = _with_csrf_cookie

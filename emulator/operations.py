@@ -8,9 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from emulator import branding, risk
+from emulator import branding, devices, risk, userauth, webauthn
 from emulator.accountops import SIGN_IN_OPERATIONS
-from emulator.errors import InvalidParameter, Unauthorized, UnsupportedTokenTypeException
+from emulator.errors import (
+    CognitoError,
+    InvalidParameter,
+    Unauthorized,
+    UnsupportedTokenTypeException,
+)
 from emulator.oauth2 import revoke_refresh_token
 from emulator.responses import AMZ_JSON, json_params, json_response
 
@@ -44,7 +49,42 @@ OPERATIONS: dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str, Any]]]
     **{f"{IDP_PREFIX}{name}": handler for name, handler in SIGN_IN_OPERATIONS.items()},
     **{f"{IDP_PREFIX}{name}": handler for name, handler in branding.OPERATIONS.items()},
     **{f"{IDP_PREFIX}{name}": handler for name, handler in risk.OPERATIONS.items()},
+    **{f"{IDP_PREFIX}{name}": handler for name, handler in webauthn.OPERATIONS.items()},
+    **{f"{IDP_PREFIX}{name}": handler for name, handler in devices.OPERATIONS.items()},
+    **{f"{IDP_PREFIX}{name}": handler for name, handler in userauth.OPERATIONS.items()},
 }
+
+
+class NotImplementedByEmulator(CognitoError):
+    code = "UnsupportedOperationException"
+
+
+def _not_implemented(operation: str) -> Callable[[EmulatorState, dict[str, Any]], dict[str, Any]]:
+    def refuse(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedByEmulator(f"The emulator does not implement {operation}.")
+
+    return refuse
+
+
+def _unimplemented() -> dict[str, Callable[[EmulatorState, dict[str, Any]], dict[str, Any]]]:
+    """cognito-idp operations in botocore's model that neither moto nor the emulator answers.
+
+    They answer a clear JSON error naming the operation instead of moto's traceback (a 500).
+    """
+    from botocore.loaders import Loader
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.utils import camelcase_to_underscores
+
+    model = Loader().load_service_model("cognito-idp", "service-2")
+    return {
+        f"{IDP_PREFIX}{name}": _not_implemented(name)
+        for name in model["operations"]
+        if f"{IDP_PREFIX}{name}" not in OPERATIONS
+        and not hasattr(CognitoIdpResponse, camelcase_to_underscores(name))
+    }
+
+
+OPERATIONS.update(_unimplemented())
 
 
 def dispatch(state: EmulatorState, request: Request, *, target: str) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from html import escape
+from pathlib import Path
 from urllib.parse import quote
 
 from werkzeug.wrappers import Response
@@ -11,22 +12,10 @@ from werkzeug.wrappers import Response
 from emulator import branding
 from emulator.inbox import Message
 
-_STYLE = """
-body{font-family:system-ui,sans-serif;background:#f2f3f3;margin:0;color:#16191f}
-main{max-width:24rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;
-box-shadow:0 1px 4px rgba(0,0,0,.15)}
-main.wide{max-width:48rem}
-h1{font-size:1.3rem;margin-top:0}
-label{display:block;margin:1rem 0 .3rem;font-weight:600}
-input{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #aab7b8;border-radius:4px}
-button{margin-top:1.5rem;width:100%;padding:.6rem;border:0;border-radius:4px;background:#ec7211;
-color:#fff;font-weight:700;cursor:pointer}
-.error{background:#fde8e8;color:#b0141b;padding:.6rem;border-radius:4px}
-.note{color:#545b64;font-size:.85rem}
-table{width:100%;border-collapse:collapse}
-td,th{text-align:left;padding:.4rem;border-bottom:1px solid #eee}
-.brand-logo{display:block;max-width:10rem;max-height:4rem;margin:0 auto 1rem}
-"""
+# The site's own stylesheet (static/site.css), so managed login and the inbox look like the site;
+# a client's branding (its colours, logo) goes over it.
+STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "site.css"
+_STYLE = ".brand-logo{display:block;max-width:10rem;max-height:4rem;margin:0 auto 1rem}"
 
 
 def page(title: str, body: str, *, status: int = 200, wide: bool = False) -> Response:
@@ -35,14 +24,22 @@ def page(title: str, body: str, *, status: int = 200, wide: bool = False) -> Res
     html = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}{look.css() if look else ''}</style>"
-        f"{look.head() if look else ''}</head>"
-        f'<body><main class="{"wide" if wide else ""}">{look.banner() if look else ""}'
-        f"<h1>{escape(title)}</h1>{body}"
+        f'<title>{escape(title)}</title><link rel="stylesheet" href="/site.css">'
+        f"<style>{_STYLE}{look.css() if look else ''}</style>{look.head() if look else ''}</head>"
+        f'<body class="emulator"><main class="{"wide" if wide else ""}">'
+        f"{look.banner() if look else ''}<h1>{escape(title)}</h1>{body}"
         '<p class="note">Local Cognito emulator</p></main></body></html>'
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def stylesheet(*_: object) -> Response:
+    """`GET /site.css` (the emulator's and each local IdP's): the site's stylesheet, read at each
+    request so edits show at once."""
+    response = Response(STYLESHEET.read_bytes(), content_type="text/css; charset=utf-8")
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 
@@ -62,8 +59,9 @@ def login_page(
     error: str | None = None,
     providers: list[str] | None = None,
     query: str = "",
+    first_factors: list[str] | None = None,
 ) -> Response:
-    """The sign-in form, and a button per third-party IdP of the client."""
+    """The sign-in form, a button per third-party IdP, and the pool's passwordless factors."""
     body = (
         f"{_error(error)}{_provider_buttons(providers or [], query)}"
         f'<form method="post" action="{escape(action)}">{_hidden("_csrf", csrf)}'
@@ -75,7 +73,23 @@ def login_page(
         ' autocomplete="current-password" required>'
         '<button type="submit" data-testid="submit">Sign in</button></form>'
     )
-    return page("Sign in", body + _account_links(action))
+    return page(
+        "Sign in", body + _passwordless_links(first_factors or [], query) + _account_links(action)
+    )
+
+
+def _passwordless_links(first_factors: list[str], query: str) -> str:
+    """Managed login's other first factors (emulator/hostedpasswordless.py)."""
+    links = []
+    if "EMAIL_OTP" in first_factors:
+        href = escape(f"/login/code?{query}")
+        links.append(f'<a href="{href}" data-testid="code-signin-link">Sign in with a code</a>')
+    if "WEB_AUTHN" in first_factors:
+        href = escape(f"/login/passkey?{query}")
+        links.append(
+            f'<a href="{href}" data-testid="passkey-signin-link">Sign in with a passkey</a>'
+        )
+    return f'<p class="note">{" · ".join(links)}</p>' if links else ""
 
 
 def _account_links(action: str) -> str:
@@ -129,8 +143,8 @@ def _clock(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%H:%M:%S")
 
 
-def inbox_page(messages: list[Message]) -> Response:
-    """Every message the user pool sent, newest first."""
+def inbox_page(messages: list[Message], *, sites: list[str]) -> Response:
+    """Every message the user pool sent, newest first, and links back to the sites."""
     rows = "".join(
         "<tr>"
         f"<td>{_clock(m.time)}</td>"
@@ -145,4 +159,12 @@ def inbox_page(messages: list[Message]) -> Response:
         if messages
         else '<p data-testid="inbox-empty">No messages yet.</p>'
     )
-    return page("Inbox", body, wide=True)
+    back = " · ".join(
+        f'<a href="{escape(site)}" data-testid="inbox-back">Back to the site ({escape(site)})</a>'
+        for site in sites
+    )
+    return page("Inbox", (f"<p>{back}</p>" if back else "") + _scrolling(body), wide=True)
+
+
+def _scrolling(table: str) -> str:
+    return f'<div class="table-scroll">{table}</div>'

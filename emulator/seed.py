@@ -144,3 +144,27 @@ RISK_CONFIGURATION = {
     },
     "RiskExceptionConfiguration": {"BlockedIPRangeList": list(BLOCKED_IP_RANGES)},
 }
+
+# Choice-based sign-in (USER_AUTH), passkeys and remembered devices (issue 15;
+# emulator/userauthseed.py provisions them). The demo client allows ALLOW_USER_AUTH.
+FIRST_AUTH_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")
+# Chromium accepts `localhost` as a relying party ID for http://localhost and *.localhost.
+WEBAUTHN_RELYING_PARTY_ID = "localhost"
+WEBAUTHN_USER_VERIFICATION = "preferred"
+DEVICE_CONFIGURATION = {
+    "ChallengeRequiredOnNewDevice": True,
+    "DeviceOnlyRememberedOnUserPrompt": True,
+}
+# A passwordless-only user: no password at all, a verified email and phone (EMAIL_OTP, SMS_OTP).
+PASSWORDLESS_USER = DemoUser(
+    username="grace", password="", email="grace@example.com", phone_number="+15555550107"
+)
+# A passkey-ready user: a password, no MFA, and one passkey already registered. Its private key
+# (PKCS#8, P-256) is published here so a test can load it into a software or virtual
+# authenticator (Chromium's WebAuthn.addCredential) and sign in with it; demo use only.
+PASSKEY_USER = DemoUser(username="heidi", password="Heidi-Passw0rd!", email="heidi@example.com")
+PASSKEY_CREDENTIAL_ID = "aGVpZGktZGVtby1wYXNza2V5LTAwMDE"  # base64url of "heidi-demo-passkey-0001"
+PASSKEY_PRIVATE_KEY = (
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgsBpp4n0cFKej5Fd5/ayqYoyN/HfHW7qdDbOQSzu6lLWh"
+    "RANCAARGuA3WcMj9iUG4wc7uuqlSwX+cp94V4l/iD1tPVt2wkT1EoyFOF/JjQ/b4jPowTixMi/sYz0YJNVqSKLgWOudR"
+)

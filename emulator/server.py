@@ -166,6 +166,30 @@ class Emulator:
                     **({"must_change_password": True} if user.must_change_password else {}),
                 }
                 for user in seed.DEMO_USERS
+            ]
+            + [
+                # Choice-based sign-in (USER_AUTH): grace has no password at all, only codes;
+                # heidi has a password and a registered passkey whose key a test may load.
+                {
+                    "username": seed.PASSWORDLESS_USER.username,
+                    "password": None,
+                    "email": seed.PASSWORDLESS_USER.email,
+                    "phone_number": seed.PASSWORDLESS_USER.phone_number,
+                    "mfa": "none",
+                    "first_factors": ["EMAIL_OTP", "SMS_OTP"],
+                },
+                {
+                    "username": seed.PASSKEY_USER.username,
+                    "password": seed.PASSKEY_USER.password,
+                    "email": seed.PASSKEY_USER.email,
+                    "mfa": "none",
+                    "first_factors": ["PASSWORD", "EMAIL_OTP", "WEB_AUTHN"],
+                    "passkey": {
+                        "credential_id": seed.PASSKEY_CREDENTIAL_ID,
+                        "private_key": seed.PASSKEY_PRIVATE_KEY,
+                        "rp_id": seed.WEBAUTHN_RELYING_PARTY_ID,
+                    },
+                },
             ],
             "identity_providers": [
                 {

@@ -48,6 +48,50 @@ class AuthSession:
     custom_session: tuple[dict[str, Any], ...] = ()
     private_parameters: dict[str, str] = field(default_factory=dict)
     challenge_metadata: str | None = None
+    # USER_AUTH: a first-factor code or passkey challenge (not MFA), and the caller's device.
+    first_factor: bool = False
+    webauthn_challenge: bytes | None = None
+    device_key: str = ""
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A user's registered WebAuthn credential (CompleteWebAuthnRegistration)."""
+
+    credential_id: str  # base64url, as WebAuthn JSON writes it
+    public_key: bytes  # COSE
+    sign_count: int
+    rp_id: str
+    transports: tuple[str, ...]
+    attachment: str | None
+    created_at: float
+    name: str
+
+
+@dataclass(frozen=True)
+class PasskeyRegistration:
+    """A StartWebAuthnRegistration whose CompleteWebAuthnRegistration is still due."""
+
+    challenge: bytes
+    client_id: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device a user signed in on (NewDeviceMetadata), confirmed and perhaps remembered."""
+
+    key: str
+    group_key: str
+    username: str
+    created_at: float
+    confirmed: bool = False
+    remembered: bool = False
+    name: str = ""
+    salt: str = ""  # hex
+    verifier: int = 0
+    last_modified: float = 0.0
+    last_authenticated: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +136,13 @@ class FlowStores:
     rotated_refresh_tokens: dict[str, float] = field(default_factory=dict)
     triggers: dict[str, dict[str, str]] = field(default_factory=dict)
     hosted_steps: dict[str, HostedStep] = field(default_factory=dict)
+    # Passkeys by username, pending registrations by username, devices by device key, the
+    # device each refresh token was issued to, and the WebAuthnConfiguration of each pool.
+    passkeys: dict[str, tuple[Passkey, ...]] = field(default_factory=dict)
+    passkey_registrations: dict[str, PasskeyRegistration] = field(default_factory=dict)
+    devices: dict[str, Device] = field(default_factory=dict)
+    refresh_devices: dict[str, str] = field(default_factory=dict)
+    webauthn_config: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -106,5 +157,10 @@ class FlowStores:
             self.rotated_refresh_tokens,
             self.triggers,
             self.hosted_steps,
+            self.passkeys,
+            self.passkey_registrations,
+            self.devices,
+            self.refresh_devices,
+            self.webauthn_config,
         ):
             store.clear()

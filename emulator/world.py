@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from emulator import branding, federation, pretoken, risk, seed
+from emulator import branding, federation, pretoken, risk, seed, userauthseed
 from emulator.accountseed import seed_sign_in
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ def client_config(state: EmulatorState) -> dict[str, object]:
             "ALLOW_REFRESH_TOKEN_AUTH",
             "ALLOW_CUSTOM_AUTH",
             "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_USER_AUTH",
         ],
         "AllowedOAuthFlows": ["code"],
         "AllowedOAuthFlowsUserPoolClient": True,
@@ -59,7 +60,8 @@ def machine_client_config() -> dict[str, object]:
     """The machine client: a secret, the client_credentials grant only, notes/read only."""
     return {
         "ClientName": seed.MACHINE_CLIENT_NAME,
-        "ExplicitAuthFlows": [],
+        # Cognito always keeps refresh on a client; client_credentials issues no refresh token.
+        "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
         "AllowedOAuthFlows": ["client_credentials"],
         "AllowedOAuthFlowsUserPoolClient": True,
         "AllowedOAuthScopes": list(seed.MACHINE_SCOPES),
@@ -145,6 +147,7 @@ def provision(state: EmulatorState) -> None:
             user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
             state.totp_secrets[demo_user.username] = demo_user.totp_secret
         seed_sign_in(state, user, demo_user)
+    userauthseed.provision(state, user_sub=user_sub)
     state.flows.triggers[pool.id] = dict(seed.CUSTOM_AUTH_TRIGGERS)
     pretoken.configure(
         state,

@@ -31,6 +31,7 @@ os.environ.update(
         "PROTECTED_BUCKET": seed.BUCKET,
         "COGNITO_IDENTITY_ROLE_ARN": seed.AUTHENTICATED_ROLE,
         "COGNITO_DEVELOPER_PROVIDER_NAME": seed.DEVELOPER_PROVIDER_NAME,
+        "DEMO_PANEL_URL": "http://localhost:1/demo/panel.json",
     }
 )
 

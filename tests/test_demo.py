@@ -90,6 +90,21 @@ def test_home_page_links_to_managed_login(running_demo: Demo) -> None:
     assert re.search(r'href="/accounts/login/"', home.text)
 
 
+def test_the_demos_site_shows_its_own_pages_not_djangos_debug_pages(running_demo: Demo) -> None:
+    app_url = running_demo.manifest()["app_url"]
+
+    missing = requests.get(f"{app_url}/no-such-page/", timeout=5)
+    home = requests.get(f"{app_url}/", timeout=5)
+    stylesheet = re.search(r'href="(/static/site\.[0-9a-f]+\.css)"', home.text)
+    panel = requests.get(f"{app_url}/demo/", timeout=5)
+
+    assert missing.status_code == 404
+    assert 'data-testid="error-page"' in missing.text and "URLconf" not in missing.text
+    assert stylesheet, "the collected, hashed stylesheet"
+    assert requests.get(f"{app_url}{stylesheet[1]}", timeout=5).status_code == 200
+    assert panel.status_code == 200 and 'data-testid="totp-code"' in panel.text
+
+
 def test_values_already_in_the_environment_win(tmp_path: Path) -> None:
     """demo_environ() only fills gaps: a value the user exported is kept."""
     code = (
@@ -158,8 +173,9 @@ def test_reloading_the_site_keeps_the_emulator_state(running_demo: Demo) -> None
     cognito.admin_create_user(UserPoolId=manifest["user_pool_id"], Username="reload-witness")
     site_before = descendants(running_demo.process.pid)
 
-    # runserver's reloader watches the modules the site imported, emulator/apps.py among them.
-    apps_py = BASE_DIR / "emulator" / "apps.py"
+    # runserver's reloader watches the modules the site imported, demo/apps.py among them (the
+    # site runs with DEBUG off, so it never imports the emulator).
+    apps_py = BASE_DIR / "demo" / "apps.py"
     later = time.time() + 5
     os.utime(apps_py, (later, later))
 

@@ -76,7 +76,8 @@ def test_a_client_without_a_style_gets_the_default_look(emulator: Emulator, idp:
 
     page = partner_page(emulator)
     assert 'data-testid="brand-logo"' not in page and 'rel="icon"' not in page
-    assert "background:#ec7211" in page  # the default button
+    # The default look: the site's stylesheet, no client colours over it.
+    assert 'href="/site.css"' in page and "button{" not in page
     with pytest.raises(ClientError) as error:
         idp.describe_managed_login_branding_by_client(
             UserPoolId=POOL, ClientId=seed.PARTNER_CLIENT_ID

@@ -24,6 +24,14 @@ def test_the_manifest_lists_every_kind_of_sign_in(emulator: Emulator) -> None:
     assert users["dave"]["mfa"] == "sms" and users["dave"]["phone_number"] == "+15555550104"
     assert users["erin"]["mfa"] == "email" and "totp_secret" not in users["erin"]
     assert users["frank"]["mfa"] == "none" and users["frank"]["must_change_password"] is True
+    assert users["grace"]["password"] is None and users["grace"]["first_factors"] == [
+        "EMAIL_OTP",
+        "SMS_OTP",
+    ]
+    assert (
+        users["heidi"]["passkey"]["credential_id"]
+        and "WEB_AUTHN" in users["heidi"]["first_factors"]
+    )
 
 
 @pytest.mark.parametrize(

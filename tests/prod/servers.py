@@ -31,9 +31,6 @@ import requests
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 GUNICORN_CONFIG = BASE_DIR / "config" / "gunicorn.conf.py"
 READY_TIMEOUT = 60.0
-# The production settings' cookie names: over HTTPS they carry the `__Host-` prefix.
-SESSION_COOKIE = "__Host-sessionid"
-CSRF_COOKIE = "__Host-csrftoken"
 
 
 class Unavailable(RuntimeError):
@@ -328,6 +325,11 @@ class _BehindTlsProxy(http.cookiejar.DefaultCookiePolicy):
 
     def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
         return True
+
+
+# The production settings' cookie names: Secure cookies get the `__Host-` prefix.
+SESSION_COOKIE = "__Host-sessionid"
+CSRF_COOKIE = "__Host-csrftoken"
 
 
 class Browser(requests.Session):

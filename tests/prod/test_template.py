@@ -145,7 +145,7 @@ CLIENT_SETTINGS = (
 def test_the_web_client_has_the_demo_clients_flows_scopes_and_token_lifetimes(
     template: dict[str, Any], aws: dict[str, Any]
 ) -> None:
-    (client,) = resources(template, "AWS::Cognito::UserPoolClient").values()
+    client = resources(template, "AWS::Cognito::UserPoolClient")["WebClient"]
     demo = aws["idp"].describe_user_pool_client(
         UserPoolId=seed.USER_POOL_ID, ClientId=seed.CLIENT_ID
     )["UserPoolClient"]
@@ -171,11 +171,41 @@ def test_the_web_client_has_the_demo_clients_flows_scopes_and_token_lifetimes(
 def test_the_clients_urls_are_the_apps_callback_and_sign_out_return(
     template: dict[str, Any],
 ) -> None:
-    (client,) = resources(template, "AWS::Cognito::UserPoolClient").values()
+    client = resources(template, "AWS::Cognito::UserPoolClient")["WebClient"]
 
     # The app's redirect_uri is APP_URL + the callback's path; it signs out back to APP_URL/.
     assert resolve(client["CallbackURLs"]) == [APP_URL + reverse("accounts:callback")]
     assert resolve(client["LogoutURLs"]) == [APP_URL + reverse("home")]
+
+
+@pytest.mark.parametrize(
+    ("resource", "client_id"),
+    [("MachineClient", seed.MACHINE_CLIENT_ID), ("PublicClient", seed.PUBLIC_CLIENT_ID)],
+)
+def test_the_machine_and_public_clients_have_the_demo_clients_grants_and_scopes(
+    template: dict[str, Any], aws: dict[str, Any], resource: str, client_id: str
+) -> None:
+    client = resources(template, "AWS::Cognito::UserPoolClient")[resource]
+    demo = aws["idp"].describe_user_pool_client(UserPoolId=seed.USER_POOL_ID, ClientId=client_id)[
+        "UserPoolClient"
+    ]
+
+    assert sorted(client["ExplicitAuthFlows"]) == sorted(demo["ExplicitAuthFlows"])
+    assert client.get("AllowedOAuthFlows", []) == demo.get("AllowedOAuthFlows", [])
+    assert client.get("AllowedOAuthScopes", []) == demo.get("AllowedOAuthScopes", [])
+    assert client["GenerateSecret"] is bool(demo.get("ClientSecret"))
+
+
+def test_the_resource_server_has_the_demo_pools_scopes(
+    template: dict[str, Any], aws: dict[str, Any]
+) -> None:
+    (server,) = resources(template, "AWS::Cognito::UserPoolResourceServer").values()
+    demo = aws["idp"].describe_resource_server(
+        UserPoolId=seed.USER_POOL_ID, Identifier=seed.RESOURCE_SERVER_ID
+    )["ResourceServer"]
+
+    assert server["Identifier"] == demo["Identifier"]
+    assert server["Scopes"] == demo["Scopes"]
 
 
 def test_the_pool_has_the_demo_pools_password_policy_mfa_and_verification(

@@ -24,7 +24,7 @@ def test_a_username_and_its_email_share_one_counter(emulator: Any, settings: Any
     for typed in ("bob@example.com", "BOB@Example.com", "Bob"):
         wrong_password(typed, REMOTE_ADDR=f"198.51.100.{len(typed)}")
 
-    response = api_signin(Client(REMOTE_ADDR="203.0.113.9"), "bob")
+    response = api_signin(Client(REMOTE_ADDR="192.0.2.109"), "bob")
 
     assert response.status_code == 429
 
@@ -33,6 +33,6 @@ def test_an_email_no_site_user_has_does_not_count_against_bob(emulator: Any, set
     api_signin(Client(), "bob")
     settings.AUTH_RATE_LIMIT_PER_ACCOUNT = 3
     for _ in range(3):
-        wrong_password("bob@example.org", REMOTE_ADDR="198.51.100.30")
+        wrong_password("bob@example.org", REMOTE_ADDR="192.0.2.230")
 
-    assert api_signin(Client(REMOTE_ADDR="203.0.113.9"), "bob")["Location"] == "/"
+    assert api_signin(Client(REMOTE_ADDR="192.0.2.109"), "bob")["Location"] == "/"

@@ -172,7 +172,7 @@ def test_other_pages_send_their_origin_only_to_the_site_itself(url: str, client:
 # --- 429 answers --------------------------------------------------------------------------------
 
 
-def test_the_apps_rate_limit_says_when_to_come_back(emulator: Any, settings: Any) -> None:
+def test_the_apps_rate_limit_says_when_to_come_back(emulator: Any, settings: Any, db: None) -> None:
     settings.AUTH_RATE_LIMIT_PER_ACCOUNT = 2
     client = Client()
     failures = [api_signin(client, "bob", "Wrong-Passw0rd!") for _ in range(2)]
@@ -185,7 +185,9 @@ def test_the_apps_rate_limit_says_when_to_come_back(emulator: Any, settings: Any
     assert int(limited["Retry-After"]) == settings.AUTH_RATE_LIMIT_WINDOW
 
 
-def test_cognitos_lockout_says_when_to_come_back_too(emulator: Any, settings: Any) -> None:
+def test_cognitos_lockout_says_when_to_come_back_too(
+    emulator: Any, settings: Any, db: None
+) -> None:
     settings.AUTH_RATE_LIMIT_PER_ACCOUNT = 100
     client = Client()
     for _ in range(5):

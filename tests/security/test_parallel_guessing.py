@@ -47,7 +47,7 @@ def all_at_once(count: int, send: Callable[[Client], Any]) -> list[int]:
     start = threading.Barrier(count)
 
     def one(_: int) -> int:
-        client = Client(REMOTE_ADDR="198.51.100.20")
+        client = Client(REMOTE_ADDR="192.0.2.220")
         start.wait()
         return send(client).status_code
 

@@ -52,9 +52,9 @@ def wrong_password(username: str, **meta: str) -> Any:
 def test_a_forwarded_for_header_is_ignored_by_default(
     emulator: Any, addresses_sent: list[str]
 ) -> None:
-    wrong_password("bob", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="198.51.100.99")
+    wrong_password("bob", REMOTE_ADDR="192.0.2.105", HTTP_X_FORWARDED_FOR="192.0.2.199")
 
-    assert set(addresses_sent) == {"203.0.113.5"}
+    assert set(addresses_sent) == {"192.0.2.105"}
 
 
 def test_rotating_a_forged_header_does_not_dodge_the_address_limit(
@@ -62,10 +62,10 @@ def test_rotating_a_forged_header_does_not_dodge_the_address_limit(
 ) -> None:
     settings.AUTH_RATE_LIMIT_PER_ADDRESS = 2
     for n in range(2):
-        wrong_password(f"nobody-{n}", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR=f"1.1.1.{n}")
+        wrong_password(f"nobody-{n}", REMOTE_ADDR="192.0.2.105", HTTP_X_FORWARDED_FOR=f"1.1.1.{n}")
 
-    forged = api_signin(Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="1.1.1.77"), "bob")
-    elsewhere = api_signin(Client(REMOTE_ADDR="203.0.113.6"), "bob")
+    forged = api_signin(Client(REMOTE_ADDR="192.0.2.105", HTTP_X_FORWARDED_FOR="1.1.1.77"), "bob")
+    elsewhere = api_signin(Client(REMOTE_ADDR="192.0.2.106"), "bob")
 
     assert forged.status_code == 429
     assert elsewhere["Location"] == "/"
@@ -77,12 +77,12 @@ def test_rotating_a_forged_header_does_not_dodge_the_address_limit(
 @pytest.mark.parametrize(
     ("remote", "forwarded", "client"),
     [
-        pytest.param(PROXY, "198.51.100.7", "198.51.100.7", id="proxy-names-the-client"),
-        pytest.param(PROXY, "6.6.6.6, 198.51.100.7", "198.51.100.7", id="client-wrote-a-hop"),
-        pytest.param(PROXY, "6.6.6.6, 198.51.100.7, 10.9.9.9", "198.51.100.7", id="two-proxies"),
+        pytest.param(PROXY, "192.0.2.207", "192.0.2.207", id="proxy-names-the-client"),
+        pytest.param(PROXY, "6.6.6.6, 192.0.2.207", "192.0.2.207", id="client-wrote-a-hop"),
+        pytest.param(PROXY, "6.6.6.6, 192.0.2.207, 10.9.9.9", "192.0.2.207", id="two-proxies"),
         pytest.param(PROXY, "6.6.6.6, not-an-address", PROXY, id="garbage-stops-the-walk"),
         pytest.param(PROXY, "", PROXY, id="no-header"),
-        pytest.param("203.0.113.5", "198.51.100.7", "203.0.113.5", id="untrusted-sender"),
+        pytest.param("192.0.2.105", "192.0.2.207", "192.0.2.105", id="untrusted-sender"),
     ],
 )
 def test_only_trusted_proxies_name_the_client(
@@ -104,11 +104,11 @@ def test_a_client_behind_the_proxy_cannot_dodge_its_limit_with_a_forged_hop(
     settings.AUTH_RATE_LIMIT_PER_ADDRESS = 2
     for n in range(2):
         wrong_password(
-            f"nobody-{n}", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"1.1.1.{n}, 198.51.100.7"
+            f"nobody-{n}", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"1.1.1.{n}, 192.0.2.207"
         )
 
     forged = api_signin(
-        Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="1.1.1.77, 198.51.100.7"), "bob"
+        Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="1.1.1.77, 192.0.2.207"), "bob"
     )
 
     assert forged.status_code == 429
@@ -119,9 +119,9 @@ def test_one_noisy_address_behind_the_proxy_does_not_lock_others_out(
 ) -> None:
     settings.AUTH_RATE_LIMIT_PER_ADDRESS = 2
     for n in range(3):
-        wrong_password(f"nobody-{n}", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")
+        wrong_password(f"nobody-{n}", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.207")
 
-    neighbour = api_signin(Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.8"), "bob")
+    neighbour = api_signin(Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.208"), "bob")
 
     assert neighbour["Location"] == "/"
 

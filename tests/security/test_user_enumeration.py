@@ -212,8 +212,8 @@ def test_reset_codes_for_one_account_are_limited_from_any_address(
     settings.AUTH_RATE_LIMIT_PER_ACCOUNT = 2
     sent = [forgot(Client(REMOTE_ADDR=f"198.51.100.{n}"), username) for n in range(2)]
 
-    refused = forgot(Client(REMOTE_ADDR="198.51.100.9"), username)
-    other_account = forgot(Client(REMOTE_ADDR="198.51.100.9"), "carol")
+    refused = forgot(Client(REMOTE_ADDR="192.0.2.209"), username)
+    other_account = forgot(Client(REMOTE_ADDR="192.0.2.209"), "carol")
 
     assert [r.status_code for r in sent] == [302, 302]
     assert refused.status_code == 429
@@ -223,7 +223,7 @@ def test_reset_codes_for_one_account_are_limited_from_any_address(
 
 def test_sends_from_one_address_are_limited_across_accounts(emulator: Any, settings: Any) -> None:
     settings.AUTH_RATE_LIMIT_PER_ADDRESS = 3
-    noisy = Client(REMOTE_ADDR="203.0.113.5")
+    noisy = Client(REMOTE_ADDR="192.0.2.105")
     forgot(noisy, "bob")
     code_signin(noisy, "carol")
     signup(noisy, "newcomer-1", "n1@example.com")
@@ -233,7 +233,7 @@ def test_sends_from_one_address_are_limited_across_accounts(emulator: Any, setti
         code_signin(noisy, "erin"),
         signup(noisy, "newcomer-2", "n2@example.com"),
     ]
-    elsewhere = forgot(Client(REMOTE_ADDR="203.0.113.6"), "dave")
+    elsewhere = forgot(Client(REMOTE_ADDR="192.0.2.106"), "dave")
 
     assert [r.status_code for r in refused] == [429, 429, 429]
     assert elsewhere.status_code == 302
@@ -243,7 +243,7 @@ def test_resends_are_limited_per_account(emulator: Any, settings: Any, unconfirm
     settings.AUTH_RATE_LIMIT_PER_ACCOUNT = 2
     sent = [answer(resend(Client(REMOTE_ADDR=f"198.51.100.{n}"), unconfirmed)) for n in range(2)]
 
-    refused = answer(resend(Client(REMOTE_ADDR="198.51.100.9"), unconfirmed))
+    refused = answer(resend(Client(REMOTE_ADDR="192.0.2.209"), unconfirmed))
 
     assert [s[2] for s in sent] == [["We sent you a new code."]] * 2
     assert refused[2] == ["Too many attempts. Please wait a few minutes and try again."]

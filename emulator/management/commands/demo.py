@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from emulator.demo import BASE_DIR, add_demo_arguments, app_url
+from emulator.demo import BASE_DIR, add_demo_arguments, app_url, site_environ
 
 if TYPE_CHECKING:
     from emulator.server import Emulator
@@ -113,10 +113,18 @@ def running_emulator(port: int) -> Iterator[Emulator]:
 @contextmanager
 def running_site(host: str, port: int) -> Iterator[subprocess.Popen]:
     """`manage.py runserver` in a process group of its own: stopping it stops its reloader too."""
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    env = site_environ({**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE})
+    # DEBUG off: WhiteNoise serves the collected, hashed files, as it does in production.
+    collected = subprocess.run(  # noqa: S603 (our own interpreter and manage.py, no shell)
+        [*manage, "collectstatic", "--noinput", "--verbosity", "0"], cwd=BASE_DIR, env=env
+    )
+    if collected.returncode:
+        raise CommandError(f"collectstatic failed (exit code {collected.returncode})")
     site = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py, no shell)
-        [sys.executable, str(BASE_DIR / "manage.py"), "runserver", f"{host}:{port}"],
+        [*manage, "runserver", f"{host}:{port}"],
         cwd=BASE_DIR,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE},
+        env=env,
         start_new_session=True,
     )
     try:
@@ -202,6 +210,7 @@ def summary(manifest: dict[str, Any], path: Path) -> str:
         "",
         "Cognito reference app demo is ready.",
         f"  site            {manifest['app_url']}/",
+        f"  demo panel      {manifest['app_url']}/demo/   (users, live TOTP codes, inbox, reset)",
         f"  managed login   {manifest['managed_login_url']}",
         f"  emulator (AWS)  {manifest['aws_endpoint_url']}",
         f"  inbox           {inbox_page}   (every email and SMS the user pool sends)",
