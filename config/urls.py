@@ -7,6 +7,7 @@ from config import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("favicon.ico", views.favicon, name="favicon"),
     # Before accounts/: it serves /accounts/tokens/ as well as /flows/.
     path("", include("flows.urls")),

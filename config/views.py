@@ -1,4 +1,4 @@
-"""The home page and the health check: the two pages that belong to no single flow."""
+"""The home page and the health checks: the pages that belong to no single flow."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.session import SIGNED_IN_WITH
+from config.health import readiness_checks
 from federation.services import providers_list
 
 
@@ -42,3 +43,16 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> HttpResponse:
+    """200 when the database, the cache and the user pool's discovery document all answer."""
+    checks = readiness_checks()
+    ready = all(check.ok for check in checks.values())
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "checks": {name: check.as_json() for name, check in checks.items()},
+    }
+    return JsonResponse(body, status=200 if ready else 503)

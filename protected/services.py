@@ -99,6 +99,11 @@ def object_put(
     _call(credentials, "put_object", Bucket=_bucket(), Key=key, Body=body, ContentType=content_type)
 
 
+def object_delete(*, credentials: aws.StaticCredentials, key: str) -> None:
+    """Remove an object (DeleteObject); IAM decides whether this identity may."""
+    _call(credentials, "delete_object", Bucket=_bucket(), Key=key)
+
+
 def _bucket() -> str:
     if not settings.PROTECTED_BUCKET:
         raise StorageError("bucket_not_configured", status=404)

@@ -9,26 +9,46 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import quote
 
-from csp.decorators import csp
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from identity.decorators import identity_required
 from identity.forms import role_name
 from identity.services import IdentityCredentials, IdentityError
 from identity.session import GUEST_OWNER, credentials_cached, credentials_for_request, owner_of
-from protected.forms import FOLDERS, ObjectForm, UploadForm, folder_named, folder_prefix
-from protected.services import ObjectContent, StorageError, object_get, object_put, objects_list
+from protected.forms import (
+    FOLDERS,
+    MAX_UPLOAD_BYTES,
+    ObjectForm,
+    UploadForm,
+    folder_named,
+    folder_prefix,
+)
+from protected.services import (
+    ObjectContent,
+    StorageError,
+    object_delete,
+    object_get,
+    object_put,
+    objects_list,
+)
 
 logger = logging.getLogger("protected")
 T = TypeVar("T")
 # Served inline (with `nosniff` and a sandbox CSP); any other type is a download.
-INLINE_TYPES = {"text/plain", "image/png", "image/jpeg", "image/gif"}
+INLINE_TYPES = {"image/png", "image/jpeg", "image/gif"}
+# Shown inside the site's page when the bytes are UTF-8; the page shows at most TEXT_SHOWN_BYTES.
+TEXT_TYPES = {"application/json", "application/xml"}
+TEXT_SHOWN_BYTES = 100 * 1024
+# A file's own bytes, whatever they hold, run no script on this site. django-csp leaves a
+# response's own header alone, so this one replaces the site's policy on raw content only.
+RAW_CONTENT_POLICY = "default-src 'none'; img-src 'self'; sandbox"
 
 
 def storage_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -80,13 +100,19 @@ def objects(request: HttpRequest) -> HttpResponse:
     )
     # One reverse() per page, not one per object: a folder may list a thousand.
     open_prefix = reverse("protected:open", args=[folder, "_"]).removesuffix("_")
+    delete_prefix = reverse("protected:delete", args=[folder, "_"]).removesuffix("_")
     context = {
         "folder": folder,
         "folders": FOLDERS,
         "prefix": folder_prefix(folder, credentials.identity_id),
-        "items": [(item, open_prefix + quote(item.name, safe="/:")) for item in items],
+        "items": [
+            (item, open_prefix + quote(item.name, safe="/:"), delete_prefix + quote(item.name))
+            for item in items
+        ],
         "guest": guest,
+        "own_folder": folder == "private" and not guest,  # the one a user uploads to and deletes in
         "role": role_name(credentials.role_arn),
+        "limit_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
     }
     return render(request, "protected/objects.html", context)
 
@@ -95,17 +121,60 @@ def objects(request: HttpRequest) -> HttpResponse:
 @require_GET
 @identity_required
 @storage_errors
-# Whatever a file holds, it runs no script on this site.
-@csp({"default-src": "'none'", "img-src": "'self'", "sandbox": True})
 def object_open(request: HttpRequest, folder: str, name: str) -> HttpResponse:
-    """An object's content, read with the identity's credentials."""
+    """A text file shown in the site's page; any other file as its own bytes."""
     form = ObjectForm({"folder": folder, "name": name})
     if not form.is_valid():
-        raise Http404("No such object.")
+        return _not_found(request)
     content = with_credentials(
         request, lambda c: object_get(credentials=c.credentials, key=form.key_for(c.identity_id))
     )
-    return _object_response(content)
+    text = _text_of(content)
+    if text is None:
+        return _object_response(content, as_attachment=False)
+    context = {
+        "folder": folder,
+        "name": name,
+        "file_name": content.name,
+        "size": len(content.body),
+        "text": text[:TEXT_SHOWN_BYTES].decode(errors="ignore"),  # a cut character is dropped
+        "truncated": len(text) > TEXT_SHOWN_BYTES,
+        "shown_kb": TEXT_SHOWN_BYTES // 1024,
+    }
+    return render(request, "protected/text.html", context)
+
+
+@never_cache
+@require_GET
+@identity_required
+@storage_errors
+def object_download(request: HttpRequest, folder: str, name: str) -> HttpResponse:
+    """An object's bytes as a download, whatever its type."""
+    form = ObjectForm({"folder": folder, "name": name})
+    if not form.is_valid():
+        return _not_found(request)
+    content = with_credentials(
+        request, lambda c: object_get(credentials=c.credentials, key=form.key_for(c.identity_id))
+    )
+    return _object_response(content, as_attachment=True)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@identity_required
+@storage_errors
+def delete(request: HttpRequest, folder: str, name: str) -> HttpResponse:
+    """GET asks to confirm; POST deletes with the identity's credentials, so IAM decides."""
+    form = ObjectForm({"folder": folder, "name": name})
+    if not form.is_valid():
+        return _not_found(request)
+    if request.method != "POST":
+        return render(request, "protected/delete.html", {"folder": folder, "name": name})
+    with_credentials(
+        request, lambda c: object_delete(credentials=c.credentials, key=form.key_for(c.identity_id))
+    )
+    messages.success(request, f"Deleted {name}.")
+    return redirect(f"{reverse('protected:objects')}?folder={folder}")
 
 
 def uploader_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -152,13 +221,29 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _object_response(content: ObjectContent) -> HttpResponse:
+def _not_found(request: HttpRequest) -> HttpResponse:
+    return render(request, "protected/error.html", {"code": "not_found"}, status=404)
+
+
+def _text_of(content: ObjectContent) -> bytes | None:
+    """The object's bytes when it is a text file in UTF-8, else None."""
+    guessed = mimetypes.guess_type(content.name)[0] or ""
+    if not (guessed.startswith("text/") or guessed in TEXT_TYPES):
+        return None
+    try:
+        content.body.decode()
+    except UnicodeDecodeError:
+        return None
+    return content.body
+
+
+def _object_response(content: ObjectContent, *, as_attachment: bool) -> HttpResponse:
     guessed = mimetypes.guess_type(content.name)[0]
-    if guessed in INLINE_TYPES:
-        response = HttpResponse(content.body, content_type=guessed)
-        response["Content-Disposition"] = "inline"
-    else:
-        response = HttpResponse(content.body, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="{content.name}"'
+    inline = not as_attachment and guessed in INLINE_TYPES
+    response = HttpResponse(
+        content.body, content_type=guessed if inline else "application/octet-stream"
+    )
+    response["Content-Disposition"] = content_disposition_header(not inline, content.name)
+    response["Content-Security-Policy"] = RAW_CONTENT_POLICY
     response["X-Content-Type-Options"] = "nosniff"
     return response

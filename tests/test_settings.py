@@ -200,9 +200,14 @@ def test_env_example_is_a_complete_configuration(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("cache_url", "backend", "session_engine"),
     [
-        (None, "locmem.LocMemCache", "db"),
-        ("redis://cache.example.com:6379/0", "redis.RedisCache", "cached_db"),
-        ("filecache:///var/tmp/app-cache", "filebased.FileBasedCache", "cached_db"),
+        (None, "django.core.cache.backends.locmem.LocMemCache", "db"),
+        # Django's Redis cache, with one Redis client per process (config/cache.py).
+        ("redis://cache.example.com:6379/0", "config.cache.RedisCache", "cached_db"),
+        (
+            "filecache:///var/tmp/app-cache",
+            "django.core.cache.backends.filebased.FileBasedCache",
+            "cached_db",
+        ),
     ],
 )
 def test_sessions_are_read_through_the_cache_only_when_it_is_shared(
@@ -212,6 +217,6 @@ def test_sessions_are_read_through_the_cache_only_when_it_is_shared(
 
     loaded = load_settings(env, tmp_path)
 
-    assert loaded["cache"] == f"django.core.cache.backends.{backend}"
+    assert loaded["cache"] == backend
     assert loaded["shared_cache"] is (cache_url is not None)
     assert loaded["session_engine"] == f"django.contrib.sessions.backends.{session_engine}"

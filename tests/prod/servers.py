@@ -248,11 +248,12 @@ def site_env(
     return {**env, **(extra or {})}
 
 
-def manage(env: Mapping[str, str], *args: str) -> None:
-    """`manage.py` with the site's environment (migrate, collectstatic), failing loudly."""
+def manage(env: Mapping[str, str], *args: str, code: Path = BASE_DIR) -> None:
+    """`manage.py` of the tree `code` with the site's environment (migrate, collectstatic),
+    failing loudly."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
+        cwd=code,
         env=dict(env),
         capture_output=True,
         text=True,
@@ -278,21 +279,29 @@ class Gunicorn:
 
     @classmethod
     def start(
-        cls, env: Mapping[str, str], directory: Path, *, port: int = 0, workers: int = 2
+        cls,
+        env: Mapping[str, str],
+        directory: Path,
+        *,
+        port: int = 0,
+        workers: int = 2,
+        code: Path = BASE_DIR,
     ) -> Gunicorn:
-        """Serve on `port` (free one when 0); APP_URL in `env` must name that port."""
+        """Serve the tree `code` on `port` (free one when 0); APP_URL in `env` must name that
+        port. bench/load.py passes another tree to measure a baseline beside this one."""
         port = port or free_port()
         access_log, error_log = directory / "access.log", directory / "error.log"
         output = directory / "output.log"
         with open(output, "wb") as out:
             process = subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONFIG)),
+                    *(sys.executable, "-m", "gunicorn"),
+                    *("-c", str(code / GUNICORN_CONFIG.relative_to(BASE_DIR))),
                     *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
                     *("--access-logfile", str(access_log), "--error-logfile", str(error_log)),
                     "config.wsgi",
                 ],
-                cwd=BASE_DIR,
+                cwd=code,
                 env=dict(env),
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.accounts.conftest import _plain_static_storage, sign_in
+from tests.accounts.conftest import _plain_static_storage, bob, sign_in
 
-__all__ = ["_plain_static_storage", "sign_in"]
+__all__ = ["_plain_static_storage", "bob", "sign_in"]

@@ -44,14 +44,14 @@ def test_a_user_sees_public_and_protected_files(client: Client, sign_in) -> None
     assert listed(client.get("/protected/?folder=private")) == ["carol-notes.txt"]
 
 
-def test_a_user_opens_their_own_file(client: Client, sign_in) -> None:
+def test_a_user_downloads_their_own_file(client: Client, sign_in) -> None:
     sign_in("bob")
 
-    response = client.get("/protected/open/private/bob-notes.txt")
+    response = client.get("/protected/download/private/bob-notes.txt")
 
     assert response.status_code == 200
     assert response.content.startswith(b"Private notes of bob")
-    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Disposition"] == 'attachment; filename="bob-notes.txt"'
     assert "sandbox" in response["Content-Security-Policy"]
 
 
@@ -66,6 +66,7 @@ def test_another_users_folder_cannot_even_be_named(client: Client, sign_in) -> N
     assert response.status_code == 404
     assert b"Private notes of carol" not in response.content
     assert traversal.status_code == 404
+    assert b"<title>File not found" in traversal.content
 
 
 def test_a_user_uploads_into_their_own_folder(client: Client, sign_in) -> None:
@@ -116,14 +117,23 @@ def test_an_uploads_directory_parts_are_dropped(client: Client, sign_in) -> None
     assert listed(client.get("/protected/?folder=public")) == ["guide.txt", "welcome.txt"]
 
 
-@pytest.mark.parametrize("name", [".hidden", "semi;colon.txt", "x" * 120 + ".txt"])
-def test_upload_names_are_plain_file_names(client: Client, sign_in, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        (".hidden", False),
+        ("hidden.txt", True),
+        ("x" * 120 + ".txt", False),
+        ("x" * 96 + ".txt", True),
+        ("semi;colon.txt", True),
+    ],
+)
+def test_upload_names_are_safe_file_names(client: Client, sign_in, name: str, stored) -> None:
     sign_in("bob")
     upload = SimpleUploadedFile(name, b"x", content_type="text/plain")
 
     client.post("/protected/upload/", {"file": upload})
 
-    assert listed(client.get("/protected/")) == ["bob-notes.txt"]
+    assert listed(client.get("/protected/")) == sorted(["bob-notes.txt"] + [name] * stored)
 
 
 def test_a_role_without_write_access_gets_the_403_page(client: Client, sign_in) -> None:

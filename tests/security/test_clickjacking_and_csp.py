@@ -101,7 +101,7 @@ def test_with_a_local_pool_the_work_email_form_may_end_at_its_local_idps(
 
 
 def test_a_stored_file_gets_a_sandbox_of_its_own_not_the_page_policy(bob: Client) -> None:
-    response = bob.get("/protected/open/private/bob-notes.txt")
+    response = bob.get("/protected/download/private/bob-notes.txt")
 
     policy = policy_of(response)
     assert response.status_code == 200

@@ -348,11 +348,13 @@ def test_any_raw_body_gets_a_page(
     assert_answered(client.generic("POST", path, body, content_type=content_type))
 
 
-def test_an_anonymous_upload_is_sent_to_sign_in(client: Client, db: None) -> None:
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(client: Client, db: None) -> None:
     response = client.post(
         "/protected/upload/",
         multipart("notes.txt", b"x"),
         content_type=f"{MULTIPART}; boundary={B}",
     )
 
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    # Refused with a page that says why and links to sign-in (tests/security/test_upload_flood.py).
+    assert response.status_code == 403
+    assert "protected/upload_refused.html" in [t.name for t in response.templates]

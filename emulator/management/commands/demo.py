@@ -223,7 +223,13 @@ def summary(manifest: dict[str, Any], path: Path) -> str:
         mfa = user["mfa"]
         if user.get("totp_secret"):
             mfa = f"totp, secret {user['totp_secret']}"
-        lines.append(f"  {user['username']:<8} {user['password']:<18} MFA: {mfa}")
+        password = user["password"] or "(none: codes only)"
+        factors = (
+            f"  first factors: {', '.join(user['first_factors'])}"
+            if "first_factors" in user
+            else ""
+        )
+        lines.append(f"  {user['username']:<8} {password:<18} MFA: {mfa}{factors}")
     for provider in manifest.get("identity_providers", []):
         lines += [
             "",
