@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from emulator import seed
 from emulator.server import Emulator
 from tests.emulator.api_flows import secret_hash
-from tests.emulator.identity_flows import user_credentials
+from tests.emulator.identity_flows import aws_client, user_credentials
 
 CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, signature_version="s3v4")
 UNKNOWN = {"aws_access_key_id": "AKIAFORGED0000000000", "aws_secret_access_key": "forged"}
@@ -236,15 +236,10 @@ def test_public_sign_in_needs_no_key_at_all(emulator: Emulator) -> None:
 
 def test_a_user_pool_admin_call_with_identity_credentials_is_denied(emulator: Emulator) -> None:
     credentials = user_credentials(emulator, "bob")["Credentials"]
-    keys = {
-        "aws_access_key_id": credentials["AccessKeyId"],
-        "aws_secret_access_key": credentials["SecretKey"],
-        "aws_session_token": credentials["SessionToken"],
-    }
     with pytest.raises(ClientError) as excinfo:
-        client(emulator, "cognito-idp", keys).list_users(UserPoolId=seed.USER_POOL_ID)
+        aws_client(emulator, "cognito-idp", credentials).list_users(UserPoolId=seed.USER_POOL_ID)
     assert error_of(excinfo) == ("AccessDeniedException", 400)
-    who = client(emulator, "sts", keys).get_caller_identity()
+    who = aws_client(emulator, "sts", credentials).get_caller_identity()
     assert ":assumed-role/" in who["Arn"]
 
 
@@ -306,13 +301,8 @@ def test_iam_and_sts_accept_the_account_key(emulator: Emulator) -> None:
 
 def test_iam_denies_identity_credentials(emulator: Emulator) -> None:
     credentials = user_credentials(emulator, "bob")["Credentials"]
-    keys = {
-        "aws_access_key_id": credentials["AccessKeyId"],
-        "aws_secret_access_key": credentials["SecretKey"],
-        "aws_session_token": credentials["SessionToken"],
-    }
     with pytest.raises(ClientError) as excinfo:
-        client(emulator, "iam", keys).list_roles()
+        aws_client(emulator, "iam", credentials).list_roles()
     assert error_of(excinfo) == ("AccessDenied", 403)
 
 
