@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from emulator.seed import DEMO_USERS
 from emulator.server import Emulator
 from tests.e2e.conftest import chromium_browser, fresh_page, registered_site
+from tests.e2e.test_managed_login import sign_in_at_hosted_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -83,10 +84,7 @@ def test_signing_in_and_out_through_managed_login_breaks_no_rule(
 
     page.on("console", watch)
     page.goto(f"{site}/protected/")
-    page.wait_for_url(f"{emulator.url}/**")
-    page.get_by_test_id("username").fill(BOB.username)
-    page.get_by_test_id("password").fill(BOB.password)
-    page.get_by_test_id("submit").click()
+    sign_in_at_hosted_page(page, emulator, BOB)
     page.wait_for_url(f"{site}/protected/**")
     expect(page.get_by_test_id("current-user")).to_have_text(BOB.username)
 
