@@ -409,13 +409,7 @@ def _password_verifier(
 ) -> dict[str, Any]:
     exchange = session.srp
     assert exchange is not None
-    signature = str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "")
-    secret_block = str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
-    timestamp = str(responses.get("TIMESTAMP") or "")
-    if not signature or not secret_block or not timestamp:
-        raise InvalidParameter(
-            "PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP are required."
-        )
+    signature, secret_block, timestamp = password_claim(responses)
     valid = srp.claim_valid(
         exchange,
         pool_id=state.pool.id,
@@ -443,6 +437,18 @@ def _password_verifier(
     return _after_password(
         state, client, user, admin=session.admin, context=context, device_key=device_key
     )
+
+
+def password_claim(responses: dict[str, Any]) -> tuple[str, str, str]:
+    """PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP, all required."""
+    signature = str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "")
+    secret_block = str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
+    timestamp = str(responses.get("TIMESTAMP") or "")
+    if not signature or not secret_block or not timestamp:
+        raise InvalidParameter(
+            "PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP are required."
+        )
+    return signature, secret_block, timestamp
 
 
 # CUSTOM_AUTH.

@@ -177,13 +177,7 @@ def respond(
         )
     exchange = session.srp
     assert exchange is not None
-    signature = str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "")
-    secret_block = str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
-    timestamp = str(responses.get("TIMESTAMP") or "")
-    if not signature or not secret_block or not timestamp:
-        raise InvalidParameter(
-            "PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP are required."
-        )
+    signature, secret_block, timestamp = challenges.password_claim(responses)
     if not _device_claim_valid(device, exchange, secret_block, timestamp, signature):
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     with state.lock:
