@@ -12,7 +12,7 @@ import pytest
 
 from accounts.tokens import CognitoTokenValidator, JwksCache, TokenInvalid
 from tests.accounts.jwks_server import JwksServer, SigningKey, new_key
-from tests.accounts.test_tokens import CLIENT_ID, ISSUER, SUB
+from tests.accounts.test_tokens import CLIENT_ID, ISSUER, SUB, id_claims
 from tests.security.jwks import publishing
 
 
@@ -39,16 +39,7 @@ def validator_for(issuer: JwksServer, **jwks_options: Any) -> CognitoTokenValida
 
 
 def id_token(key: SigningKey, *, kid: str | None = None) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": SUB,
-        "aud": CLIENT_ID,
-        "iss": ISSUER,
-        "token_use": "id",
-        "iat": now,
-        "exp": now + 3600,
-    }
-    return key.sign(claims, headers={"kid": kid} if kid else None)
+    return key.sign(id_claims(), headers={"kid": kid} if kid else None)
 
 
 def unknown_kid(validator: CognitoTokenValidator, token: str) -> bool:
