@@ -47,26 +47,24 @@ def free_port() -> int:
 
 def site_environ(emulator: Emulator, *, port: int, database: Path) -> dict[str, str]:
     """The production settings, pointed at the emulator (as `manage.py demo` does)."""
+    from tests.prod.servers import site_env
+
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{database}",
-        "AWS_REGION": seed.REGION,
-        "AWS_ENDPOINT_URL": emulator.url,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
-        "COGNITO_CLIENT_ID": seed.CLIENT_ID,
-        "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
-        "COGNITO_ISSUER": emulator.issuer,
-        "COGNITO_DOMAIN": emulator.url,
-        "APP_URL": f"http://127.0.0.1:{port}",
-        "API_ALLOWED_CLIENT_IDS": f"{seed.CLIENT_ID},{seed.MACHINE_CLIENT_ID}",
-        # No collectstatic here: whitenoise's warning about it is not the bench's business.
-        "PYTHONWARNINGS": "ignore::UserWarning",
+        **site_env(
+            app_url=f"http://127.0.0.1:{port}",
+            emulator_url=emulator.url,
+            issuer=emulator.issuer,
+            database_url=f"sqlite:///{database}",
+            extra={
+                "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+                "AWS_ACCESS_KEY_ID": "bench",
+                "AWS_SECRET_ACCESS_KEY": "bench",
+                "API_ALLOWED_CLIENT_IDS": f"{seed.CLIENT_ID},{seed.MACHINE_CLIENT_ID}",
+                # No collectstatic here: whitenoise's warning about it is not the bench's business.
+                "PYTHONWARNINGS": "ignore::UserWarning",
+            },
+        ),
     }
 
 

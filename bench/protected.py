@@ -67,27 +67,21 @@ def emulator_serve(app_url: str, answers: multiprocessing.Queue) -> None:
 
 def configure(emulator_url: str, issuer: str, app_url: str, workdir: Path) -> None:
     """The site's environment, as `manage.py demo` sets it, before Django reads its settings."""
+    from tests.prod.servers import site_env
+
     os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "CACHE_URL": f"filecache://{workdir / 'cache'}",
-            "APP_URL": app_url,
-            "AWS_REGION": seed.REGION,
-            "AWS_ENDPOINT_URL": emulator_url,
-            "AWS_ACCESS_KEY_ID": seed.ACCESS_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": seed.SECRET_ACCESS_KEY,
-            "COGNITO_USER_POOL_ID": seed.USER_POOL_ID,
-            "COGNITO_CLIENT_ID": seed.CLIENT_ID,
-            "COGNITO_CLIENT_SECRET": seed.CLIENT_SECRET,
-            "COGNITO_ISSUER": issuer,
-            "COGNITO_DOMAIN": emulator_url,
-            "COGNITO_IDENTITY_POOL_ID": seed.IDENTITY_POOL_ID,
-            "PROTECTED_BUCKET": seed.BUCKET,
-        }
+        site_env(
+            app_url=app_url,
+            emulator_url=emulator_url,
+            issuer=issuer,
+            database_url=f"sqlite:///{workdir / 'bench.sqlite3'}",
+            cache_url=f"filecache://{workdir / 'cache'}",
+            extra={
+                "DJANGO_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+                "AWS_ACCESS_KEY_ID": seed.ACCESS_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": seed.SECRET_ACCESS_KEY,
+            },
+        )
     )
     import django
     from django.conf import settings

@@ -28,7 +28,8 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from emulator.errors import CognitoError, InvalidParameter, ResourceNotFound
-from emulator.native import text
+from emulator.native import check_pool, text
+from emulator.stores import on_pool
 
 if TYPE_CHECKING:
     from emulator.state import EmulatorState
@@ -142,12 +143,7 @@ class BrandingStore:
 
 def store(state: EmulatorState) -> BrandingStore:
     """The demo pool's branding store."""
-    pool = state.pool
-    found = getattr(pool, "managed_login_branding", None)
-    if found is None:
-        found = BrandingStore()
-        pool.managed_login_branding = found  # type: ignore[attr-defined]
-    return found
+    return on_pool(state.pool, "managed_login_branding", BrandingStore)
 
 
 # Operations.
@@ -155,7 +151,7 @@ def store(state: EmulatorState) -> BrandingStore:
 
 def create_managed_login_branding(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """CreateManagedLoginBranding: a new style for an app client that has none."""
-    _check_pool(state, params)
+    check_pool(state, params)
     client_id = text(params, "ClientId")
     if state.client(client_id) is None:
         raise ResourceNotFound(f"User pool client {client_id} does not exist.")
@@ -182,7 +178,7 @@ def create_managed_login_branding(state: EmulatorState, params: dict[str, Any]) 
 
 def describe_managed_login_branding(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """DescribeManagedLoginBranding."""
-    _check_pool(state, params)
+    check_pool(state, params)
     style = _style(state, text(params, "ManagedLoginBrandingId"))
     merged = bool(params.get("ReturnMergedResources"))
     return {"ManagedLoginBranding": _describe(state, style, merged=merged)}
@@ -192,7 +188,7 @@ def describe_managed_login_branding_by_client(
     state: EmulatorState, params: dict[str, Any]
 ) -> dict[str, Any]:
     """DescribeManagedLoginBrandingByClient: the client's style; none is ResourceNotFound."""
-    _check_pool(state, params)
+    check_pool(state, params)
     client_id = text(params, "ClientId")
     if state.client(client_id) is None:
         raise ResourceNotFound(f"User pool client {client_id} does not exist.")
@@ -205,7 +201,7 @@ def describe_managed_login_branding_by_client(
 
 def update_managed_login_branding(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """UpdateManagedLoginBranding: what is not given is kept; UseCognitoProvidedValues resets."""
-    _check_pool(state, params)
+    check_pool(state, params)
     provided, settings, assets = _style_input(params)
     with state.lock:
         style = _style(state, text(params, "ManagedLoginBrandingId"))
@@ -231,7 +227,7 @@ def update_managed_login_branding(state: EmulatorState, params: dict[str, Any]) 
 
 def delete_managed_login_branding(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """DeleteManagedLoginBranding: the client's pages go back to the default look."""
-    _check_pool(state, params)
+    check_pool(state, params)
     with state.lock:
         style = _style(state, text(params, "ManagedLoginBrandingId"))
         del store(state).styles[style.id]
@@ -245,12 +241,6 @@ OPERATIONS = {
     "UpdateManagedLoginBranding": update_managed_login_branding,
     "DeleteManagedLoginBranding": delete_managed_login_branding,
 }
-
-
-def _check_pool(state: EmulatorState, params: dict[str, Any]) -> None:
-    pool_id = text(params, "UserPoolId")
-    if pool_id != state.pool.id:
-        raise ResourceNotFound(f"User pool {pool_id} does not exist.")
 
 
 def _style(state: EmulatorState, style_id: str) -> Branding:

@@ -24,13 +24,13 @@ from emulator.errors import (
     InvalidParameter,
     NotAuthorized,
     PasswordResetRequired,
-    ResourceNotFound,
     UserNotConfirmed,
     UserNotFound,
 )
 from emulator.mfa import totp_accept
 from emulator.native import (
     INCORRECT_CREDENTIALS,
+    check_pool,
     check_secret_hash,
     client_of,
     find_user,
@@ -86,7 +86,7 @@ def initiate_auth(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any
 
 def admin_initiate_auth(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminInitiateAuth (the emulator takes any AWS credentials)."""
-    _check_pool(state, params)
+    check_pool(state, params)
     return _with_device(state, params, "AuthParameters", _initiate(state, params, admin=True))
 
 
@@ -97,7 +97,7 @@ def respond_to_auth_challenge(state: EmulatorState, params: dict[str, Any]) -> d
 
 def admin_respond_to_auth_challenge(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminRespondToAuthChallenge."""
-    _check_pool(state, params)
+    check_pool(state, params)
     return _with_device(state, params, "ChallengeResponses", _respond(state, params, admin=True))
 
 
@@ -276,15 +276,41 @@ def _mfa_challenge(
     parameters: dict[str, str] = {"USER_ID_FOR_SRP": user.username}
     if name in ("SMS_MFA", "EMAIL_OTP"):
         destination = user.attribute_lookup["phone_number" if name == "SMS_MFA" else "email"]
+        session, delivery = send_code(state, session, destination)
+        parameters.update(delivery)
+    return _challenge(state, session, parameters)
+
+
+def send_code(
+    state: EmulatorState, session: AuthSession, destination: str, *, deliver: bool = True
+) -> tuple[AuthSession, dict[str, str]]:
+    """Email or text a new code (unless `deliver` is off); the session keeps it for the answer."""
+    code = None
+    if deliver:
         code = codes.new_code()
         codes.send(state, purpose="mfa", to=destination, code=code)
-        session = replace(session, code=code, code_expires_at=time.time() + codes.LIFETIMES["mfa"])
-        details = codes.delivery(destination)
-        parameters.update(
-            CODE_DELIVERY_DELIVERY_MEDIUM=details["DeliveryMedium"],
-            CODE_DELIVERY_DESTINATION=details["Destination"],
-        )
-    return _challenge(state, session, parameters)
+    session = replace(session, code=code, code_expires_at=time.time() + codes.LIFETIMES["mfa"])
+    details = codes.delivery(destination)
+    return session, {
+        "CODE_DELIVERY_DELIVERY_MEDIUM": details["DeliveryMedium"],
+        "CODE_DELIVERY_DESTINATION": details["Destination"],
+    }
+
+
+def sent_code_matches(session: AuthSession, code: str) -> bool:
+    """Whether `code` is the one `send_code` sent for this session; ExpiredCode once it lapsed."""
+    if session.code_expires_at < time.time():
+        raise ExpiredCode(codes.CODE_EXPIRED)
+    return bool(session.code) and hmac.compare_digest(
+        str(session.code).encode(), code.strip().encode()
+    )
+
+
+def count_wrong_code(state: EmulatorState, token: str, session: AuthSession) -> None:
+    """A wrong code may be tried again with the same Session, a few times."""
+    if session.attempts + 1 < MAX_CODE_ATTEMPTS:
+        with state.lock:
+            state.flows.auth_sessions[token] = replace(session, attempts=session.attempts + 1)
 
 
 def _new_session(
@@ -383,13 +409,7 @@ def _password_verifier(
 ) -> dict[str, Any]:
     exchange = session.srp
     assert exchange is not None
-    signature = str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "")
-    secret_block = str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
-    timestamp = str(responses.get("TIMESTAMP") or "")
-    if not signature or not secret_block or not timestamp:
-        raise InvalidParameter(
-            "PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP are required."
-        )
+    signature, secret_block, timestamp = password_claim(responses)
     valid = srp.claim_valid(
         exchange,
         pool_id=state.pool.id,
@@ -417,6 +437,18 @@ def _password_verifier(
     return _after_password(
         state, client, user, admin=session.admin, context=context, device_key=device_key
     )
+
+
+def password_claim(responses: dict[str, Any]) -> tuple[str, str, str]:
+    """PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP, all required."""
+    signature = str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "")
+    secret_block = str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
+    timestamp = str(responses.get("TIMESTAMP") or "")
+    if not signature or not secret_block or not timestamp:
+        raise InvalidParameter(
+            "PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP are required."
+        )
+    return signature, secret_block, timestamp
 
 
 # CUSTOM_AUTH.
@@ -649,16 +681,9 @@ def _mfa_answer(
     if session.challenge == "SOFTWARE_TOKEN_MFA":
         accepted = totp_accept(state, username=user.username, code=code)
     else:
-        if session.code_expires_at < time.time():
-            raise ExpiredCode(codes.CODE_EXPIRED)
-        accepted = bool(session.code) and hmac.compare_digest(
-            str(session.code).encode(), code.strip().encode()
-        )
+        accepted = sent_code_matches(session, code)
     if not accepted:
-        if session.attempts + 1 < MAX_CODE_ATTEMPTS:
-            # A wrong code may be tried again with the same Session, a few times.
-            with state.lock:
-                state.flows.auth_sessions[token] = replace(session, attempts=session.attempts + 1)
+        count_wrong_code(state, token, session)
         risk.mfa_failed(state, user.username)
         raise CodeMismatch(codes.MFA_CODE_MISMATCH)
     return issue_tokens(state, client=client, user=user)
@@ -717,12 +742,6 @@ def _session_user(state: EmulatorState, session: AuthSession) -> CognitoIdpUser:
     if user is None or not user.enabled:
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     return user
-
-
-def _check_pool(state: EmulatorState, params: dict[str, Any]) -> None:
-    pool_id = text(params, "UserPoolId")
-    if pool_id != state.pool.id:
-        raise ResourceNotFound(f"User pool {pool_id} does not exist.")
 
 
 # REFRESH_TOKEN_AUTH.

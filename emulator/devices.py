@@ -30,11 +30,11 @@ from emulator.errors import (
     InvalidParameter,
     NotAuthorized,
     ResourceNotFound,
-    UserNotFound,
 )
 from emulator.native import (
     INCORRECT_CREDENTIALS,
     access_user,
+    admin_user,
     find_user,
     issue_tokens,
     text,
@@ -177,13 +177,7 @@ def respond(
         )
     exchange = session.srp
     assert exchange is not None
-    signature = str(responses.get("PASSWORD_CLAIM_SIGNATURE") or "")
-    secret_block = str(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
-    timestamp = str(responses.get("TIMESTAMP") or "")
-    if not signature or not secret_block or not timestamp:
-        raise InvalidParameter(
-            "PASSWORD_CLAIM_SIGNATURE, PASSWORD_CLAIM_SECRET_BLOCK and TIMESTAMP are required."
-        )
+    signature, secret_block, timestamp = challenges.password_claim(responses)
     if not _device_claim_valid(device, exchange, secret_block, timestamp, signature):
         raise NotAuthorized(INCORRECT_CREDENTIALS)
     with state.lock:
@@ -263,7 +257,7 @@ def update_device_status(state: EmulatorState, params: dict[str, Any]) -> dict[s
 
 def admin_update_device_status(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminUpdateDeviceStatus."""
-    user = _admin_user(state, params)
+    user = admin_user(state, params)
     _set_status(state, _device_of(state, user, text(params, "DeviceKey")), params)
     return {}
 
@@ -276,7 +270,7 @@ def list_devices(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]
 
 def admin_list_devices(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminListDevices."""
-    return _page(state, _admin_user(state, params), params)
+    return _page(state, admin_user(state, params), params)
 
 
 def get_device(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +281,7 @@ def get_device(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
 
 def admin_get_device(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminGetDevice."""
-    user = _admin_user(state, params)
+    user = admin_user(state, params)
     return {"Device": _to_json(_device_of(state, user, text(params, "DeviceKey")))}
 
 
@@ -300,7 +294,7 @@ def forget_device(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any
 
 def admin_forget_device(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminForgetDevice."""
-    user = _admin_user(state, params)
+    user = admin_user(state, params)
     _forget(state, _device_of(state, user, text(params, "DeviceKey")))
     return {}
 
@@ -332,16 +326,6 @@ def _device_of(state: EmulatorState, user: CognitoIdpUser, device_key: str) -> D
     if device is None or device.username != user.username:
         raise ResourceNotFound(DEVICE_NOT_FOUND)
     return device
-
-
-def _admin_user(state: EmulatorState, params: dict[str, Any]) -> CognitoIdpUser:
-    pool_id = text(params, "UserPoolId")
-    if pool_id != state.pool.id:
-        raise ResourceNotFound(f"User pool {pool_id} does not exist.")
-    user = find_user(state, text(params, "Username"))
-    if user is None:
-        raise UserNotFound("User does not exist.")
-    return user
 
 
 def _set_status(state: EmulatorState, device: Device, params: dict[str, Any]) -> None:

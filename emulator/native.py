@@ -68,6 +68,22 @@ def prevents_existence_errors(client: CognitoIdpUserPoolClient) -> bool:
     return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
 
 
+def check_pool(state: EmulatorState, params: dict[str, Any]) -> None:
+    """Refuse a `UserPoolId` other than the demo pool's."""
+    pool_id = text(params, "UserPoolId")
+    if pool_id != state.pool.id:
+        raise ResourceNotFound(f"User pool {pool_id} does not exist.")
+
+
+def admin_user(state: EmulatorState, params: dict[str, Any]) -> CognitoIdpUser:
+    """The user an admin operation names by `UserPoolId` and `Username`."""
+    check_pool(state, params)
+    user = find_user(state, text(params, "Username"))
+    if user is None:
+        raise UserNotFound("User does not exist.")
+    return user
+
+
 def find_user(state: EmulatorState, username: str) -> CognitoIdpUser | None:
     """A user of the demo pool by username or alias, or None."""
     return state.pool._get_user(username) if username else None

@@ -40,6 +40,7 @@ from emulator.errors import (
     ResourceNotFound,
     UserNotFound,
 )
+from emulator.stores import on_pool
 
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUser
@@ -149,12 +150,7 @@ class Assessment:
 
 def store(state: EmulatorState) -> RiskStore:
     """The demo pool's risk store (kept on moto's pool object, so a reset clears it)."""
-    pool = state.pool
-    found = getattr(pool, "threat_protection", None)
-    if found is None:
-        found = RiskStore()
-        pool.threat_protection = found  # type: ignore[attr-defined]
-    return found
+    return on_pool(state.pool, "threat_protection", RiskStore)
 
 
 def mode(state: EmulatorState) -> str:
@@ -458,13 +454,7 @@ def describe_risk_configuration(state: EmulatorState, params: dict[str, Any]) ->
 
 def admin_list_user_auth_events(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminListUserAuthEvents: the user's events, newest first, in pages."""
-    _check_pool(state, params)
-    username = _text(params, "Username")
-    user = state.pool._get_user(username)
-    if user is None:
-        raise UserNotFound("User does not exist.")
-    if mode(state) == "OFF":
-        raise UserPoolAddOnNotEnabled("Threat protection is not enabled for this user pool.")
+    user = _enforced_user(state, params)
     limit = params.get("MaxResults")
     limit = 10 if limit in (None, 0) else limit
     if not isinstance(limit, int) or not 0 < limit <= 60:
@@ -482,13 +472,7 @@ def admin_update_auth_event_feedback(
     state: EmulatorState, params: dict[str, Any]
 ) -> dict[str, Any]:
     """AdminUpdateAuthEventFeedback: the administrator's Valid or Invalid on an event."""
-    _check_pool(state, params)
-    username = _text(params, "Username")
-    user = state.pool._get_user(username)
-    if user is None:
-        raise UserNotFound("User does not exist.")
-    if mode(state) == "OFF":
-        raise UserPoolAddOnNotEnabled("Threat protection is not enabled for this user pool.")
+    user = _enforced_user(state, params)
     value = _feedback_value(params)
     event = _event(state, user.username, _text(params, "EventId"))
     if event is None:
@@ -636,6 +620,17 @@ def _exceptions(value: object) -> dict[str, Any]:
                 raise InvalidParameter(f"Invalid CIDR range {cidr} in {name}.") from None
         result[name] = list(ranges)
     return result
+
+
+def _enforced_user(state: EmulatorState, params: dict[str, Any]) -> CognitoIdpUser:
+    """The user an admin event operation names, once threat protection is on for the pool."""
+    _check_pool(state, params)
+    user = state.pool._get_user(_text(params, "Username"))
+    if user is None:
+        raise UserNotFound("User does not exist.")
+    if mode(state) == "OFF":
+        raise UserPoolAddOnNotEnabled("Threat protection is not enabled for this user pool.")
+    return user
 
 
 def _check_pool(state: EmulatorState, params: dict[str, Any]) -> None:

@@ -55,6 +55,20 @@ class DemoUser:
     phone_number: str | None = None
     must_change_password: bool = False  # created by AdminCreateUser: NEW_PASSWORD_REQUIRED
 
+    @property
+    def attributes(self) -> list[dict[str, str]]:
+        """The attributes the user is created with: a verified email, and phone if any."""
+        attributes = [
+            {"Name": "email", "Value": self.email},
+            {"Name": "email_verified", "Value": "true"},
+        ]
+        if self.phone_number:
+            attributes += [
+                {"Name": "phone_number", "Value": self.phone_number},
+                {"Name": "phone_number_verified", "Value": "true"},
+            ]
+        return attributes
+
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser(

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def on_pool(pool: Any, name: str, new: Callable[[], T]) -> T:
+    """A store kept on moto's pool object under `name` (so a reset clears it), made on first use."""
+    found = getattr(pool, name, None)
+    if found is None:
+        found = new()
+        setattr(pool, name, found)
+    return found
 
 
 @dataclass(frozen=True)

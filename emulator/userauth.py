@@ -21,7 +21,6 @@ developer guide:
 
 from __future__ import annotations
 
-import hmac
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -31,17 +30,16 @@ from moto.cognitoidp.models import UserStatus
 from emulator import challenges, codes, risk, webauthn
 from emulator.errors import (
     CodeMismatch,
-    ExpiredCode,
     InvalidParameter,
     NotAuthorized,
     PasswordResetRequired,
-    ResourceNotFound,
     UserNotConfirmed,
     UserNotFound,
 )
 from emulator.native import (
     INCORRECT_CREDENTIALS,
     access_user,
+    admin_user,
     find_user,
     issue_tokens,
     prevents_existence_errors,
@@ -221,23 +219,15 @@ def _send_code(
     session = replace(session, challenge=factor)
     if session.simulated:
         destination = "x@example.com" if factor == "EMAIL_OTP" else "+10000000000"
-        code = None  # nothing is sent for a user who does not exist
     else:
         user = challenges.session_user(state, session)
         _check_status(client, user)
         destination = user.attribute_lookup[_DESTINATIONS[factor][0]]
-        code = codes.new_code()
-        codes.send(state, purpose="mfa", to=destination, code=code)
-    session = replace(session, code=code, code_expires_at=time.time() + codes.LIFETIMES["mfa"])
-    details = codes.delivery(destination)
-    return _ask(
-        state,
-        session,
-        {
-            "CODE_DELIVERY_DELIVERY_MEDIUM": details["DeliveryMedium"],
-            "CODE_DELIVERY_DESTINATION": details["Destination"],
-        },
+    # Nothing is sent for a user who does not exist.
+    session, delivery = challenges.send_code(
+        state, session, destination, deliver=not session.simulated
     )
+    return _ask(state, session, delivery)
 
 
 def _code_answer(
@@ -247,15 +237,10 @@ def _code_answer(
     token: str,
     responses: dict[str, Any],
 ) -> dict[str, Any]:
-    code = str(responses.get(_CODE_KEYS[session.challenge]) or "").strip()
-    if session.code_expires_at < time.time():
-        raise ExpiredCode(codes.CODE_EXPIRED)
-    accepted = bool(session.code) and hmac.compare_digest(str(session.code).encode(), code.encode())
-    if not accepted:
-        if session.attempts + 1 < challenges.MAX_CODE_ATTEMPTS:
-            # As with MFA codes, a wrong code may be tried again with the same Session.
-            with state.lock:
-                state.flows.auth_sessions[token] = replace(session, attempts=session.attempts + 1)
+    code = str(responses.get(_CODE_KEYS[session.challenge]) or "")
+    if not challenges.sent_code_matches(session, code):
+        # As with MFA codes, a wrong code may be tried again with the same Session.
+        challenges.count_wrong_code(state, token, session)
         raise CodeMismatch(codes.MFA_CODE_MISMATCH)
     user = challenges.session_user(state, session)
     return issue_tokens(state, client=client, user=user)
@@ -291,13 +276,7 @@ def get_user_auth_factors(state: EmulatorState, params: dict[str, Any]) -> dict[
 
 def admin_get_user_auth_factors(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """AdminGetUserAuthFactors."""
-    pool_id = text(params, "UserPoolId")
-    if pool_id != state.pool.id:
-        raise ResourceNotFound(f"User pool {pool_id} does not exist.")
-    user = find_user(state, text(params, "Username"))
-    if user is None:
-        raise UserNotFound("User does not exist.")
-    return _auth_factors(state, user)
+    return _auth_factors(state, admin_user(state, params))
 
 
 def _auth_factors(state: EmulatorState, user: CognitoIdpUser) -> dict[str, Any]:

@@ -68,18 +68,13 @@ def cose_public_key(private_key_pkcs8: str) -> bytes:
 def _create(
     state: EmulatorState, demo_user: DemoUser, *, user_sub: Callable[[str], str]
 ) -> CognitoIdpUser:
-    attributes = [
-        {"Name": "email", "Value": demo_user.email},
-        {"Name": "email_verified", "Value": "true"},
-    ]
-    if demo_user.phone_number:
-        attributes += [
-            {"Name": "phone_number", "Value": demo_user.phone_number},
-            {"Name": "phone_number_verified", "Value": "true"},
-        ]
     backend = state.backend
     user = backend.admin_create_user(
-        state.pool.id, demo_user.username, "SUPPRESS", demo_user.password or None, attributes
+        state.pool.id,
+        demo_user.username,
+        "SUPPRESS",
+        demo_user.password or None,
+        demo_user.attributes,
     )
     user.status = UserStatus.CONFIRMED
     user.id = user_sub(demo_user.username)

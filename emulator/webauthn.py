@@ -35,7 +35,7 @@ from webauthn.helpers.structs import (
 )
 
 from emulator.errors import CognitoError, InvalidParameter, NotAuthorized, ResourceNotFound
-from emulator.native import access_user, text
+from emulator.native import access_user, check_pool, text
 from emulator.stores import Passkey, PasskeyRegistration
 
 if TYPE_CHECKING:
@@ -415,7 +415,8 @@ def _description(passkey: Passkey) -> dict[str, Any]:
 
 def set_user_pool_mfa_config(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """SetUserPoolMfaConfig: moto's MFA settings, plus the WebAuthnConfiguration moto ignores."""
-    pool = _pool_of(state, params)
+    check_pool(state, params)
+    pool = state.pool
     settings = params.get("WebAuthnConfiguration")
     if settings is not None:
         if not isinstance(settings, dict):
@@ -438,17 +439,11 @@ def set_user_pool_mfa_config(state: EmulatorState, params: dict[str, Any]) -> di
 
 def get_user_pool_mfa_config(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     """GetUserPoolMfaConfig, with WebAuthnConfiguration."""
-    pool = _pool_of(state, params)
+    check_pool(state, params)
+    pool = state.pool
     answer = {k: v for k, v in state.backend.get_user_pool_mfa_config(pool.id).items() if v}
     answer["WebAuthnConfiguration"] = {"UserVerification": "preferred", **configuration(state)}
     return answer
-
-
-def _pool_of(state: EmulatorState, params: dict[str, Any]) -> Any:
-    pool_id = text(params, "UserPoolId")
-    if pool_id != state.pool.id:
-        raise ResourceNotFound(f"User pool {pool_id} does not exist.")
-    return state.pool
 
 
 OPERATIONS.update(

@@ -126,17 +126,8 @@ def provision(state: EmulatorState) -> None:
         pool.clients[client.id] = client
 
     for demo_user in seed.DEMO_USERS:
-        attributes = [
-            {"Name": "email", "Value": demo_user.email},
-            {"Name": "email_verified", "Value": "true"},
-        ]
-        if demo_user.phone_number:
-            attributes += [
-                {"Name": "phone_number", "Value": demo_user.phone_number},
-                {"Name": "phone_number_verified", "Value": "true"},
-            ]
         user = backend.admin_create_user(
-            pool.id, demo_user.username, "SUPPRESS", demo_user.password, attributes
+            pool.id, demo_user.username, "SUPPRESS", demo_user.password, demo_user.attributes
         )
         backend.admin_set_user_password(pool.id, demo_user.username, demo_user.password, True)
         user.id = user_sub(demo_user.username)

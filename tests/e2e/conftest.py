@@ -10,6 +10,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.conf import LazySettings
@@ -70,9 +71,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
-@pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the browser tests."""
+@contextmanager
+def chromium_browser() -> Iterator[Browser]:
+    """One headless Chromium (skipped, or failed under REQUIRE_BROWSER=1, when there is none)."""
     executable = find_chromium()
     if executable is None:
         no_browser(
@@ -89,13 +90,37 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser profile (no cookies) for each test."""
+@contextmanager
+def fresh_page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser profile (no cookies)."""
     context = browser.new_context()
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
+
+
+def registered_site(url: str, emulator: Emulator, settings: LazySettings) -> str:
+    """The site at `url`, registered with the emulator as a redirect and sign-out URL."""
+    settings.APP_URL = url
+    # Plain HTTP on loopback in the browser: Secure cookies would not come back.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    emulator.add_app_url(url)
+    return url
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the browser tests."""
+    with chromium_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile (no cookies) for each test."""
+    with fresh_page(browser) as page:
+        yield page
 
 
 @pytest.fixture(scope="package")
@@ -109,9 +134,4 @@ def live_server(django_db_setup: None) -> Iterator[LiveServer]:
 @pytest.fixture
 def site(live_server: LiveServer, emulator: Emulator, settings: LazySettings) -> str:
     """The site's URL, registered with the emulator as a redirect and sign-out URL."""
-    settings.APP_URL = live_server.url
-    # Plain HTTP on loopback in the browser: Secure cookies would not come back.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    emulator.add_app_url(live_server.url)
-    return live_server.url
+    return registered_site(live_server.url, emulator, settings)

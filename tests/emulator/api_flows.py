@@ -40,8 +40,8 @@ def password_of(username: str) -> str:
     return USERS[username].password
 
 
-def initiate_password(idp: Any, username: str, password: str | None = None) -> dict:
-    """USER_PASSWORD_AUTH: the whole response (tokens or a challenge)."""
+def initiate_password(idp: Any, username: str, password: str | None = None, **extra: Any) -> dict:
+    """USER_PASSWORD_AUTH (with any `extra` InitiateAuth fields): tokens or a challenge."""
     return idp.initiate_auth(
         ClientId=seed.CLIENT_ID,
         AuthFlow="USER_PASSWORD_AUTH",
@@ -50,6 +50,7 @@ def initiate_password(idp: Any, username: str, password: str | None = None) -> d
             "PASSWORD": password_of(username) if password is None else password,
             "SECRET_HASH": secret_hash(username),
         },
+        **extra,
     )
 
 

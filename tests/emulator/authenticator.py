@@ -79,18 +79,9 @@ class Authenticator:
         )
         auth_data = _auth_data(rp, UP | UV | AT, self.sign_count) + attested
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
-        return {
-            "id": self.id,
-            "rawId": self.id,
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "attestationObject": b64url(attestation),
-                "transports": ["internal"],
-            },
-        }
+        return self._credential(
+            client_data, attestationObject=b64url(attestation), transports=["internal"]
+        )
 
     def get(
         self,
@@ -109,18 +100,22 @@ class Authenticator:
         signature = self.key.sign(
             auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256())
         )
+        return self._credential(
+            client_data,
+            authenticatorData=b64url(auth_data),
+            signature=b64url(signature),
+            userHandle=b64url(self.user_handle),
+        )
+
+    def _credential(self, client_data: bytes, **response: Any) -> dict[str, Any]:
+        """The PublicKeyCredential JSON around an authenticator response."""
         return {
             "id": self.id,
             "rawId": self.id,
             "type": "public-key",
             "authenticatorAttachment": "platform",
             "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "authenticatorData": b64url(auth_data),
-                "signature": b64url(signature),
-                "userHandle": b64url(self.user_handle),
-            },
+            "response": {"clientDataJSON": b64url(client_data), **response},
         }
 
 

@@ -10,7 +10,15 @@ import pytest
 from emulator import risk, seed
 from emulator.server import Emulator
 
-from .api_flows import error_of, inbox, last_code, password_of, respond, secret_hash
+from .api_flows import (
+    error_of,
+    inbox,
+    initiate_password,
+    last_code,
+    password_of,
+    respond,
+    secret_hash,
+)
 from .flows import Browser, page_error
 
 POOL = seed.USER_POOL_ID
@@ -58,15 +66,8 @@ def sign_in(
         context["IpAddress"] = ip
     if device:
         context["EncodedData"] = device
-    return idp.initiate_auth(
-        ClientId=seed.CLIENT_ID,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={
-            "USERNAME": username,
-            "PASSWORD": password_of(username) if password is None else password,
-            "SECRET_HASH": secret_hash(username),
-        },
-        **({"UserContextData": context} if context else {}),
+    return initiate_password(
+        idp, username, password, **({"UserContextData": context} if context else {})
     )
 
 

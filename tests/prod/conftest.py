@@ -35,24 +35,24 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"SKIPPED, not tested: {reason}")
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
+def _running(kind: type[Postgres] | type[Redis]) -> Iterator[Any]:
+    """A throwaway server of `kind` for the session, or the skip (failure) that says why not."""
     try:
-        server = Postgres.start()
+        server = kind.start()
     except Unavailable as missing:
         _unavailable(str(missing))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    yield from _running(Postgres)
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[Redis]:
-    try:
-        server = Redis.start()
-    except Unavailable as missing:
-        _unavailable(str(missing))
-    yield server
-    server.stop()
+    yield from _running(Redis)
 
 
 _databases = count(1)

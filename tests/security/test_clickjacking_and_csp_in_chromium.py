@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from emulator.seed import DEMO_USERS
 from emulator.server import Emulator
-from tests.e2e.conftest import CHROMIUM_ARGS, find_chromium, no_browser
+from tests.e2e.conftest import chromium_browser, fresh_page, registered_site
+from tests.e2e.test_managed_login import sign_in_at_hosted_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,35 +19,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium, as tests/e2e drives it (its fixtures belong to that package)."""
-    executable = find_chromium()
-    if executable is None:
-        no_browser("no chromium executable found")
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=CHROMIUM_ARGS, headless=True
-        )
+    with chromium_browser() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context()
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    with fresh_page(chromium) as page:
+        yield page
 
 
 @pytest.fixture
 def site(live_server: Any, emulator: Emulator, settings: Any) -> str:
     """The site on pytest-django's live server, registered with the emulator."""
-    settings.APP_URL = live_server.url
-    # Plain HTTP in the browser: Secure cookies would not come back.
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-    emulator.add_app_url(live_server.url)
-    return live_server.url
+    return registered_site(live_server.url, emulator, settings)
 
 
 BOB = next(user for user in DEMO_USERS if user.username == "bob")
@@ -98,10 +84,7 @@ def test_signing_in_and_out_through_managed_login_breaks_no_rule(
 
     page.on("console", watch)
     page.goto(f"{site}/protected/")
-    page.wait_for_url(f"{emulator.url}/**")
-    page.get_by_test_id("username").fill(BOB.username)
-    page.get_by_test_id("password").fill(BOB.password)
-    page.get_by_test_id("submit").click()
+    sign_in_at_hosted_page(page, emulator, BOB)
     page.wait_for_url(f"{site}/protected/**")
     expect(page.get_by_test_id("current-user")).to_have_text(BOB.username)
 

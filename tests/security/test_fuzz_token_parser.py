@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accounts.tokens import CognitoTokenValidator, JwksCache, TokenInvalid
-from tests.accounts.jwks_server import JwksServer, SigningKey, new_key, serve_jwks
+from tests.accounts.jwks_server import SigningKey, new_key
 from tests.security.fuzz import JSON, TEXT, fuzz
+from tests.security.jwks import publishing
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_FUZZpool"
 CLIENT_ID = "fuzz0client0id0000000001"
@@ -29,14 +30,10 @@ def key() -> SigningKey:
 
 @pytest.fixture(scope="module")
 def validator(key: SigningKey) -> Iterator[CognitoTokenValidator]:
-    state = JwksServer(keys=[key.jwk()])
-    server, thread = serve_jwks(state)
-    yield CognitoTokenValidator(
-        issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(state.url, timeout=(1.0, 1.0))
-    )
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=2)
+    with publishing(key) as state:
+        yield CognitoTokenValidator(
+            issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(state.url, timeout=(1.0, 1.0))
+        )
 
 
 def good_claims(token_use: str) -> dict[str, Any]:

@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from accounts.tokens import CognitoTokenValidator, JwksCache, TokenInvalid
-from tests.accounts.jwks_server import JwksServer, SigningKey, new_key, serve_jwks
-
-ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TESTpool"
-CLIENT_ID = "test0client0id0000000001"
-SUB = "8f1c2a6e-0000-4000-8000-000000000001"
+from tests.accounts.jwks_server import JwksServer, SigningKey, new_key
+from tests.accounts.test_tokens import CLIENT_ID, ISSUER, SUB, id_claims
+from tests.security.jwks import publishing
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +29,8 @@ def next_key() -> SigningKey:
 
 @pytest.fixture
 def issuer(current_key: SigningKey) -> Iterator[JwksServer]:
-    state = JwksServer(keys=[current_key.jwk()])
-    server, thread = serve_jwks(state)
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=2)
+    with publishing(current_key) as state:
+        yield state
 
 
 def validator_for(issuer: JwksServer, **jwks_options: Any) -> CognitoTokenValidator:
@@ -45,16 +39,7 @@ def validator_for(issuer: JwksServer, **jwks_options: Any) -> CognitoTokenValida
 
 
 def id_token(key: SigningKey, *, kid: str | None = None) -> str:
-    now = int(time.time())
-    claims = {
-        "sub": SUB,
-        "aud": CLIENT_ID,
-        "iss": ISSUER,
-        "token_use": "id",
-        "iat": now,
-        "exp": now + 3600,
-    }
-    return key.sign(claims, headers={"kid": kid} if kid else None)
+    return key.sign(id_claims(), headers={"kid": kid} if kid else None)
 
 
 def unknown_kid(validator: CognitoTokenValidator, token: str) -> bool:

@@ -8,23 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from emulator import seed
 from tests.accounts.conftest import USERS
+from tests.emulator.api_flows import idp_client
 
 
 @pytest.fixture
 def idp(emulator: Any) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        region_name=seed.REGION,
-        endpoint_url=emulator.url,
-        aws_access_key_id=seed.ACCESS_KEY_ID,
-        aws_secret_access_key=seed.SECRET_ACCESS_KEY,
-    )
+    return idp_client(emulator)
 
 
 def mfa_challenge(idp: Any, username: str) -> dict[str, Any]:

@@ -3,8 +3,9 @@ failed. The limit ("N failures per window") must hold under concurrency: at most
 
 The requests run in threads through Django's test client against the emulator over real HTTP;
 the counters live in the process's cache, which every thread shares, as a shared cache would.
-The parallel requests are failures only: they write nothing to the test database (SQLite in
-memory), which would refuse concurrent writers.
+The parallel requests keep their sessions in the process's cache too (a failed sign-in still
+saves its session, for the flow trace): the test database, SQLite in memory, would refuse
+concurrent writers.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from tests.accounts.conftest import api_signin, inbox_code
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PARALLEL = 10
+
+
+@pytest.fixture(autouse=True)
+def _sessions_in_the_cache(settings: Any) -> None:
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 
 @pytest.fixture

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from accounts.tokens import MAX_TOKEN_LIFETIME, CognitoTokenValidator, JwksCache, TokenInvalid
-from tests.accounts.jwks_server import JwksServer, SigningKey, new_key, serve_jwks
-
-ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TESTpool"
-CLIENT_ID = "test0client0id0000000001"
+from tests.accounts.jwks_server import SigningKey, new_key
+from tests.accounts.test_tokens import CLIENT_ID, ISSUER, SUB
+from tests.security.jwks import publishing
 
 
 @pytest.fixture(scope="module")
@@ -22,16 +21,13 @@ def key() -> SigningKey:
 
 @pytest.fixture(scope="module")
 def validator(key: SigningKey) -> Iterator[CognitoTokenValidator]:
-    server, thread = serve_jwks(state := JwksServer(keys=[key.jwk()]))
-    yield CognitoTokenValidator(issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(state.url))
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=2)
+    with publishing(key) as state:
+        yield CognitoTokenValidator(issuer=ISSUER, client_id=CLIENT_ID, jwks=JwksCache(state.url))
 
 
 def id_claims(now: int, **overrides: Any) -> dict[str, Any]:
     claims = {
-        "sub": "8f1c2a6e-0000-4000-8000-000000000001",
+        "sub": SUB,
         "aud": CLIENT_ID,
         "iss": ISSUER,
         "token_use": "id",
@@ -44,7 +40,7 @@ def id_claims(now: int, **overrides: Any) -> dict[str, Any]:
 
 def access_claims(now: int, **overrides: Any) -> dict[str, Any]:
     claims = {
-        "sub": "8f1c2a6e-0000-4000-8000-000000000001",
+        "sub": SUB,
         "iss": ISSUER,
         "client_id": CLIENT_ID,
         "token_use": "access",
