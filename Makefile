@@ -63,9 +63,11 @@ service-deps:
 demo: $(STAMP) saml-deps
 	$(BIN)/python manage.py demo $(DEMO_ARGS)
 
+# The import contracts ([tool.importlinter] in pyproject.toml) keep each flow copyable alone.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -20,11 +20,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from accounts import userpool
+from accounts.errors import BoundaryError
 from accounts.models import TokenRefreshLock
-from accounts.services import ManagedLoginError, Tokens, tokens_refresh
-from accounts.session import FLOW_API, LAST_SEEN, TOKENS, StoredTokens, tokens_get, tokens_save
-from accounts.userpool import UserPoolError
+from accounts.session import LAST_SEEN, REFRESHERS, TOKENS, StoredTokens, tokens_get, tokens_save
+from accounts.tokens import Tokens
 
 logger = logging.getLogger("accounts")
 
@@ -88,7 +87,7 @@ def session_keep_alive(request: HttpRequest) -> bool:
             return True
         logger.warning("event=refresh_wait_timeout user_id=%s outcome=retry", request.user.pk)
         raise RefreshStillRunning from None
-    except (ManagedLoginError, UserPoolError) as failure:
+    except BoundaryError as failure:
         logger.warning("event=refresh_failed user_id=%s reason=%s", request.user.pk, failure.code)
         _sign_out(request, "Your session has ended. Please sign in again.")
         return False
@@ -109,7 +108,7 @@ def _refresh_once(request: HttpRequest) -> None:
         # Another request may have refreshed between our read and the lock: trust the store.
         current = _stored_tokens(session.session_key)
         if current is None:
-            raise ManagedLoginError("session_ended", status=401)
+            raise BoundaryError("session_ended")
         if not _expiring(current):
             _adopt_stored_tokens(session)
             return
@@ -122,19 +121,16 @@ def _refresh_once(request: HttpRequest) -> None:
 
 
 def _refreshed(current: StoredTokens) -> Tokens:
-    """New tokens the way this session got its first ones.
+    """New tokens the way this session got its first ones (`REFRESHERS`, by flow).
 
-    API sign-ins refresh through the user pools API (GetTokensFromRefreshToken, which rotates
-    refresh tokens when the client does); managed-login sessions through the token endpoint,
-    which Authlib already speaks. Both paths verify the new tokens and the same identity.
+    Managed-login sessions refresh at the token endpoint (accounts.services); API sign-ins
+    through the user pools API (signin.services, registered by the signin app). Each verifies
+    the new tokens and the same identity. A flow whose app is not installed cannot refresh.
     """
-    if current.flow == FLOW_API:
-        return userpool.tokens_refresh(
-            refresh_token=current.refresh_token,
-            username=current.username,
-            previous_claims=current.identity,
-        )
-    return tokens_refresh(refresh_token=current.refresh_token, previous_claims=current.identity)
+    refresher = REFRESHERS.get(current.flow)
+    if refresher is None:
+        raise BoundaryError("session_ended")
+    return refresher(current)
 
 
 def _adopt_stored_tokens(session: SessionBase) -> None:
@@ -142,7 +138,7 @@ def _adopt_stored_tokens(session: SessionBase) -> None:
     current = _stored_tokens(session.session_key)
     if current is None or _expiring(current):
         # The other request failed and signed the session out, or never finished.
-        raise ManagedLoginError("refresh_lost", status=401)
+        raise BoundaryError("refresh_lost")
     session[TOKENS] = asdict(current)
 
 

@@ -2,7 +2,7 @@
 
 Authlib builds the protocol messages (authorize URL, PKCE S256, token and revocation requests);
 one shared requests Session sends them with explicit timeouts and never follows a redirect.
-Views see only this module's dataclasses and `ManagedLoginError`.
+Views see only this module's dataclasses, `ManagedLoginError` and the validator's `TokenInvalid`.
 """
 
 from __future__ import annotations
@@ -19,32 +19,26 @@ from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_r
 from authlib.oauth2.rfc7009.parameters import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
-from accounts import trace
-from accounts.models import User
-from accounts.tokens import JwksUnavailable, TokenInvalid, token_validator
+from accounts.errors import BoundaryError
+from accounts.tokens import Tokens, tokens_verified
 
 logger = logging.getLogger("accounts")
 
-_http = requests.Session()
-_http.hooks["response"].append(trace.http_response)  # /flows/ shows each token request
+# Every request to the OAuth2 endpoints; its `hooks["response"]` is open to observers (the demo's
+# flow trace, flows/trace.py, shows each token request).
+http_session = requests.Session()
 
 
-class ManagedLoginError(Exception):
-    """A managed-login step failed; `code` names why, `status` is the HTTP status to answer with."""
-
-    def __init__(self, code: str, *, status: int = 400) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+class ManagedLoginError(BoundaryError):
+    """A call to the pool's OAuth2 endpoints failed; `code` names why (accounts.errors: status)."""
 
 
-# The token endpoint's `error` values, mapped to the app's codes. Anything else is the app's
-# or the pool's fault, not the user's: a 502 that asks them to try again later.
-_TOKEN_ERRORS = {"invalid_grant": ("invalid_grant", 400)}
+# The token endpoint's `error` values the user can cause. Anything else is the app's or the
+# pool's fault, not the user's: `token_endpoint_error`, which asks them to try again later.
+_TOKEN_ERRORS = {"invalid_grant"}
 
 
 @dataclass(frozen=True)
@@ -64,17 +58,6 @@ class LoginRedirect:
 
     url: str
     pending: PendingLogin
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """A verified token set and the ID token's claims."""
-
-    id_token: str
-    access_token: str
-    refresh_token: str
-    expires_at: int
-    claims: dict[str, Any]
 
 
 def callback_url() -> str:
@@ -123,19 +106,24 @@ def login_complete(*, code: str, pending: PendingLogin) -> Tokens:
         redirect_uri=callback_url(),
         code_verifier=pending.code_verifier,
     )
-    return _verified_tokens(response, nonce=pending.nonce, refresh_token=None)
+    return _verified(response, nonce=pending.nonce, refresh_token=None)
 
 
 @sensitive_variables("refresh_token", "response")
 def tokens_refresh(*, refresh_token: str, previous_claims: dict[str, Any]) -> Tokens:
     """New tokens from the refresh token, for the same user, client and issuer as before."""
     response = _token_request("refresh_token", refresh_token=refresh_token)
-    tokens = _verified_tokens(response, nonce=None, refresh_token=refresh_token)
+    tokens = _verified(response, nonce=None, refresh_token=refresh_token)
     # OIDC Core 12.2: a refreshed ID token must name the same subject, issuer and audience.
     for claim in ("iss", "sub", "aud"):
         if tokens.claims.get(claim) != previous_claims.get(claim):
-            raise ManagedLoginError("identity_changed", status=401)
+            raise ManagedLoginError("identity_changed")
     return tokens
+
+
+def stored_tokens_refresh(current: Any) -> Tokens:
+    """The refresher of managed-login sessions (accounts.session.REFRESHERS)."""
+    return tokens_refresh(refresh_token=current.refresh_token, previous_claims=current.identity)
 
 
 @sensitive_variables("refresh_token", "body")
@@ -144,14 +132,7 @@ def token_revoke(*, refresh_token: str) -> None:
     body, headers = prepare_revoke_token_request(refresh_token, "refresh_token")
     response = _post(f"{settings.COGNITO_DOMAIN}/oauth2/revoke", body=body, headers=headers)
     if response.status_code != 200:
-        raise ManagedLoginError("revoke_failed", status=502)
-
-
-@sensitive_variables("id_token", "access_token", "refresh_token")
-def tokens_verify(*, id_token: str, access_token: str, refresh_token: str | None) -> Tokens:
-    """Verify tokens the user pools API issued, exactly as the callback verifies its own."""
-    response = {"id_token": id_token, "access_token": access_token}
-    return _verified_tokens(response, nonce=None, refresh_token=refresh_token)
+        raise ManagedLoginError("revoke_failed")
 
 
 def logout_url() -> str:
@@ -162,32 +143,6 @@ def logout_url() -> str:
         {"client_id": settings.COGNITO_CLIENT_ID, "logout_uri": settings.APP_URL + "/"}
     )
     return f"{settings.COGNITO_DOMAIN}/logout?{query}"
-
-
-@transaction.atomic
-def user_sync(*, claims: dict[str, Any]) -> User:
-    """The site user for these verified ID-token claims, created or updated from them."""
-    username = claims.get("cognito:username") or claims["sub"]
-    # Email is an identity only once the pool has verified it.
-    verified = claims.get("email_verified") in (True, "true")
-    email = claims.get("email", "") if verified else ""
-    # A pool can reuse a username for a new user (new sub): the stale row gives it up.
-    User.objects.filter(username=username).exclude(cognito_sub=claims["sub"]).update(
-        username=f"stale-{claims['sub']}"
-    )
-    user, created = User.objects.update_or_create(
-        cognito_sub=claims["sub"],
-        defaults={
-            "username": username,
-            "email": email,
-            "first_name": str(claims.get("given_name", ""))[:150],
-            "last_name": str(claims.get("family_name", ""))[:150],
-        },
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 @sensitive_variables("params", "body")
@@ -202,14 +157,14 @@ def _token_request(grant_type: str, **params: str) -> dict[str, Any]:
     if response.status_code == 200 and isinstance(payload, dict):
         return payload
     error = payload.get("error") if isinstance(payload, dict) else None
-    code, status = _TOKEN_ERRORS.get(error, ("token_endpoint_error", 502))
+    code = error if error in _TOKEN_ERRORS else "token_endpoint_error"
     logger.warning(
         "event=token_request_failed grant_type=%s http_status=%s error=%s",
         grant_type,
         response.status_code,
         error if isinstance(error, str) and error.isidentifier() else "-",
     )
-    raise ManagedLoginError(code, status=status)
+    raise ManagedLoginError(code)
 
 
 @sensitive_variables("body")
@@ -222,7 +177,7 @@ def _post(url: str, *, body: str, headers: dict[str, str]) -> requests.Response:
         body = f"{body}&{urlencode({'client_id': settings.COGNITO_CLIENT_ID})}"
     try:
         # Never a retry here: an authorization code is single use, so a blind retry can only fail.
-        return _http.post(
+        return http_session.post(
             url,
             data=body,
             headers=headers,
@@ -231,36 +186,17 @@ def _post(url: str, *, body: str, headers: dict[str, str]) -> requests.Response:
             allow_redirects=False,
         )
     except requests.Timeout:
-        raise ManagedLoginError("timeout", status=503) from None
+        raise ManagedLoginError("timeout") from None
     except requests.RequestException:
-        raise ManagedLoginError("unreachable", status=503) from None
+        raise ManagedLoginError("unreachable") from None
 
 
 @sensitive_variables("response", "refresh_token")
-def _verified_tokens(
-    response: dict[str, Any], *, nonce: str | None, refresh_token: str | None
-) -> Tokens:
-    id_token = response.get("id_token")
-    access_token = response.get("access_token")
-    # A refresh answer carries a new refresh token only when the client rotates them.
-    new_refresh_token = response.get("refresh_token") or refresh_token
-    if not all(isinstance(t, str) for t in (id_token, access_token, new_refresh_token)):
-        raise ManagedLoginError("incomplete_token_response", status=502)
-    validator = token_validator()
-    try:
-        claims = validator.validate_id_token(id_token, nonce=nonce, access_token=access_token)
-        access_claims = validator.validate_access_token(access_token)
-    except JwksUnavailable:
-        raise ManagedLoginError("jwks_unavailable", status=503) from None
-    except TokenInvalid as error:
-        logger.warning("event=token_rejected reason=%s", error.code)
-        raise ManagedLoginError("token_invalid", status=400) from None
-    if access_claims["sub"] != claims["sub"]:
-        raise ManagedLoginError("token_invalid", status=400)
-    return Tokens(
-        id_token=id_token,
-        access_token=access_token,
-        refresh_token=new_refresh_token,
-        expires_at=min(int(access_claims["exp"]), int(claims["exp"])),
-        claims=claims,
+def _verified(response: dict[str, Any], *, nonce: str | None, refresh_token: str | None) -> Tokens:
+    return tokens_verified(
+        id_token=response.get("id_token"),
+        access_token=response.get("access_token"),
+        # A refresh answer carries a new refresh token only when the client rotates them.
+        refresh_token=response.get("refresh_token") or refresh_token,
+        nonce=nonce,
     )

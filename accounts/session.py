@@ -1,19 +1,28 @@
-"""What sign-in keeps in the server-side session, under these keys only."""
+"""What sign-in keeps in the server-side session, under these keys only, and the one way every
+flow signs a user in (`sign_user_in`)."""
 
 from __future__ import annotations
 
-import secrets
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import login as auth_login
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.services import PendingLogin, Tokens
-from accounts.userpool import Challenge
+from accounts import backends
+from accounts.models import User
+from accounts.services import PendingLogin
+from accounts.tokens import Tokens
+
+logger = logging.getLogger("accounts")
 
 # Logins started in this browser and not yet finished, by state: two tabs can both finish.
 PENDING_LOGINS = "accounts.pending_logins"
@@ -23,19 +32,11 @@ TOKENS = "accounts.tokens"
 LAST_SEEN = "accounts.last_seen"
 # The third-party IdP that signed the user in (`identities` claim), or None: for display.
 SIGNED_IN_WITH = "accounts.signed_in_with"
-# The API sign-in in progress: its challenge (Cognito's Session string and the username) bound
-# to one attempt id, never sent to the browser.
-SIGNIN_ATTEMPT = "accounts.signin_attempt"
-# The username a sign-up confirmation or a password reset is for: carried here, not in URLs.
-CONFIRMING_USERNAME = "accounts.confirming_username"
-RESETTING_USERNAME = "accounts.resetting_username"
-# A TOTP secret being enrolled from the MFA settings page, until its first code is checked.
-TOTP_ENROLMENT = "accounts.totp_enrolment"
 # When the user last proved who they are (a sign-in, or the password asked again): account
-# changes that could lock the owner out need a recent proof (see `proof_is_recent`).
+# changes that could lock the owner out need a recent proof (selfservice.views).
 PROVEN_AT = "accounts.proven_at"
 
-# How the session's tokens were obtained, which decides how they are refreshed.
+# How the session's tokens were obtained, which decides how they are refreshed (`REFRESHERS`).
 FLOW_MANAGED = "managed"
 FLOW_API = "api"
 
@@ -130,15 +131,6 @@ def proof_record(session: SessionBase) -> None:
     session[PROVEN_AT] = time.time()
 
 
-def proof_is_recent(session: SessionBase) -> bool:
-    """Whether the last proof is younger than REAUTHENTICATION_SECONDS."""
-    proven_at = session.get(PROVEN_AT)
-    return (
-        isinstance(proven_at, float)
-        and 0 <= time.time() - proven_at < settings.REAUTHENTICATION_SECONDS
-    )
-
-
 def identity_provider_of(claims: dict[str, Any]) -> dict[str, str] | None:
     """The primary entry of a federated user's verified `identities` claim: name and type."""
     identities = claims.get("identities")
@@ -156,51 +148,47 @@ def identity_provider_of(claims: dict[str, Any]) -> dict[str, str] | None:
     }
 
 
-@dataclass(frozen=True)
-class SigninAttempt:
-    """One API sign-in waiting on a challenge step."""
-
-    id: str
-    challenge: Challenge
-    next_url: str
-    step_started_at: float
-    totp_secret: str = ""  # MFA_SETUP only: the secret being enrolled, shown as a QR code
-
-    @property
-    def expired(self) -> bool:
-        # Cognito's challenge Session lives AuthSessionValidity (3 min by default) per step.
-        return time.time() - self.step_started_at >= settings.COGNITO_AUTH_SESSION_SECONDS
+# New tokens for a session, by the flow that signed it in: managed login's is registered by this
+# app, the others by their own app's AppConfig.ready(). The foundation imports no flow app.
+Refresher = Callable[[StoredTokens], Tokens]
+REFRESHERS: dict[str, Refresher] = {}
 
 
-def signin_attempt_save(
-    session: SessionBase,
-    challenge: Challenge,
-    *,
-    next_url: str,
-    attempt_id: str | None = None,
-    totp_secret: str = "",
-) -> SigninAttempt:
-    """Keep the challenge for its step; a new sign-in gets a new attempt id."""
-    attempt = SigninAttempt(
-        id=attempt_id or secrets.token_urlsafe(16),
-        challenge=challenge,
-        next_url=next_url,
-        step_started_at=time.time(),
-        totp_secret=totp_secret,
+def refresher_register(flow: str, refresher: Refresher) -> None:
+    """How sessions signed in by `flow` get new tokens (see accounts.middleware)."""
+    REFRESHERS[flow] = refresher
+
+
+def sign_user_in(request: HttpRequest, tokens: Tokens, *, flow: str) -> User:
+    """Sign the site user in the same way for every flow: verified claims, a new session key."""
+    user = user_sync(claims=tokens.claims)
+    auth_login(request, user, backend=backends.PATH)  # a new session key
+    session_start(request.session, tokens, flow=flow)
+    logger.info("event=signin flow=%s user_id=%s sub=%s", flow, user.pk, user.cognito_sub)
+    return user
+
+
+@transaction.atomic
+def user_sync(*, claims: dict[str, Any]) -> User:
+    """The site user for these verified ID-token claims, created or updated from them."""
+    username = claims.get("cognito:username") or claims["sub"]
+    # Email is an identity only once the pool has verified it.
+    verified = claims.get("email_verified") in (True, "true")
+    email = claims.get("email", "") if verified else ""
+    # A pool can reuse a username for a new user (new sub): the stale row gives it up.
+    User.objects.filter(username=username).exclude(cognito_sub=claims["sub"]).update(
+        username=f"stale-{claims['sub']}"
     )
-    session[SIGNIN_ATTEMPT] = asdict(attempt)
-    return attempt
-
-
-def signin_attempt_get(session: SessionBase) -> SigninAttempt | None:
-    stored = session.get(SIGNIN_ATTEMPT)
-    if not stored:
-        return None
-    return SigninAttempt(**{**stored, "challenge": Challenge(**stored["challenge"])})
-
-
-def signin_attempt_pop(session: SessionBase) -> SigninAttempt | None:
-    """Take the attempt out: a Cognito Session string is answered once."""
-    attempt = signin_attempt_get(session)
-    session.pop(SIGNIN_ATTEMPT, None)
-    return attempt
+    user, created = User.objects.update_or_create(
+        cognito_sub=claims["sub"],
+        defaults={
+            "username": username,
+            "email": email,
+            "first_name": str(claims.get("given_name", ""))[:150],
+            "last_name": str(claims.get("family_name", ""))[:150],
+        },
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user

@@ -12,17 +12,23 @@ import math
 import threading
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
+from django.dispatch import Signal
 from jwt.algorithms import RSAAlgorithm
 
-from accounts import trace
+from accounts.errors import BoundaryError
 
 logger = logging.getLogger("accounts")
+
+# Sent with `token` ("id" or "access"), `claims` and any extra check once a token passes every
+# check: the demo's flow trace (flows/trace.py) shows them. The foundation imports no flow app.
+token_verified = Signal()
 
 ALGORITHM = "RS256"
 # A Cognito token is about 1 KB; anything far larger is not one, so it is refused before parsing.
@@ -34,12 +40,15 @@ MAX_TOKEN_LIFETIME = 24 * 60 * 60
 TIME_CLAIMS = ("exp", "iat", "nbf", "auth_time")
 
 
-class TokenInvalid(Exception):
+class TokenInvalid(BoundaryError):
     """A token failed verification; `code` says which check, for logs and tests."""
 
+    # The message key of every check a form does not name on its own.
+    fallback = "token_invalid"
+
     def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
+        super().__init__(code)
+        self.args = (f"{code}: {detail}" if detail else code,)
 
 
 class JwksUnavailable(TokenInvalid):
@@ -222,7 +231,10 @@ class CognitoTokenValidator:
             and not _same(claimed_hash, at_hash(access_token))
         ):
             raise TokenInvalid("at_hash_mismatch")
-        trace.checks_passed("id", claims, nonce=nonce, at_hash=access_token and claimed_hash)
+        at_hash_checked = access_token and claimed_hash
+        token_verified.send(
+            CognitoTokenValidator, token="id", claims=claims, nonce=nonce, at_hash=at_hash_checked
+        )
         return claims
 
     def validate_access_token(
@@ -238,7 +250,7 @@ class CognitoTokenValidator:
         client_id = claims.get("client_id")
         if not isinstance(client_id, str) or client_id not in allowed:
             raise TokenInvalid("wrong_audience", "client_id")
-        trace.checks_passed("access", claims)
+        token_verified.send(CognitoTokenValidator, token="access", claims=claims)
         return claims
 
     def _decode(self, token: str, *, audience: str | None) -> dict[str, Any]:
@@ -316,3 +328,39 @@ def token_validator() -> CognitoTokenValidator:
                 )
                 _validators[cache_key] = validator
     return validator
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """A verified token set and the ID token's claims."""
+
+    id_token: str
+    access_token: str
+    refresh_token: str
+    expires_at: int
+    claims: dict[str, Any]
+
+
+def tokens_verified(
+    *, id_token: Any, access_token: Any, refresh_token: Any, nonce: str | None = None
+) -> Tokens:
+    """Verify a token set as every flow must: the ID token (with nonce and at_hash when given)
+    and the access token of the same subject. Raises `TokenInvalid`, logged here once."""
+    if not all(isinstance(t, str) for t in (id_token, access_token, refresh_token)):
+        raise TokenInvalid("incomplete_token_response")
+    validator = token_validator()
+    try:
+        claims = validator.validate_id_token(id_token, nonce=nonce, access_token=access_token)
+        access_claims = validator.validate_access_token(access_token)
+        if access_claims["sub"] != claims["sub"]:
+            raise TokenInvalid("subject_mismatch")
+    except TokenInvalid as error:
+        logger.warning("event=token_rejected reason=%s", error.code)
+        raise
+    return Tokens(
+        id_token=id_token,
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_at=min(int(access_claims["exp"]), int(claims["exp"])),
+        claims=claims,
+    )

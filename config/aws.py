@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +18,9 @@ import boto3
 from botocore.config import Config
 from django.conf import settings
 
-from accounts import trace
-
+# Called with each new client's event system: the demo's flow trace (flows/trace.py) registers
+# its botocore hooks here, so /flows/ shows each call, never a secret.
+CLIENT_HOOKS: list[Callable[[Any], None]] = []
 # Enough for every signed-in user of a busy worker; the least recently used client goes first.
 MAX_CLIENTS = 256
 
@@ -106,7 +108,8 @@ def aws_client(
                 retries={"mode": "standard", "total_max_attempts": 3},
             ),
         )
-        trace.aws_hooks_register(client.meta.events)  # /flows/ shows each call, no secret
+        for hook in CLIENT_HOOKS:
+            hook(client.meta.events)
         _clients[key] = client
         while len(_clients) > MAX_CLIENTS:
             _clients.popitem(last=False)

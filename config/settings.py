@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "accounts",
+    "signin",
+    "selfservice",
     "federation",
     "identity",
     "protected",
@@ -76,7 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Before the refresh, so /flows/ shows refreshes too.
-    "accounts.trace.TraceMiddleware",
+    "flows.trace.TraceMiddleware",
     # After messages: it tells a user whose session it ends why.
     "accounts.middleware.TokenRefreshMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

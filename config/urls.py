@@ -11,7 +11,10 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     # Before accounts/: it serves /accounts/tokens/ as well as /flows/.
     path("", include("flows.urls")),
+    # Managed login, API sign-in and self-service share the /accounts/ prefix of the contract.
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("signin.urls")),
+    path("accounts/", include("selfservice.urls")),
     path("federation/", include("federation.urls")),
     path("identity/", include("identity.urls")),
     path("protected/", include("protected.urls")),

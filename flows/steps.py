@@ -88,7 +88,7 @@ IDENTITY = (
     "The user views the data.",
 )
 
-# Each kind of flow accounts/trace.py records: its title, the source flow it follows, and what
+# Each kind of flow flows/trace.py records: its title, the source flow it follows, and what
 # happened in plain words.
 FLOWS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "managed": (

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.session import StoredTokens, tokens_get
 from accounts.tokens import TokenInvalid, token_validator
-from accounts.trace import TRACE
 from flows.steps import FLOWS
+from flows.trace import TRACE
 from identity.forms import role_name
 from identity.services import FLOW_LABELS_SHORT
 from identity.session import credentials_cached

@@ -59,11 +59,11 @@ DEMO_OPTIONS = ["--host", "--port", "--emulator-port", "--manifest"]
 
 ENV_READ = re.compile(r"\benv(?:\.[a-z_]+)?\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']")
 TESTID = re.compile(r"data-testid=[\"']([^\"']+)[\"']")
-# Form widgets: `attrs={"data-testid": "x"}`, or accounts' helpers `_widget("x"`, `_code_field("x"`.
+# Form widgets: `attrs={"data-testid": "x"}`, or signin's helpers `widget("x"`, `code_field("x"`.
 WIDGET_TESTID = re.compile(
-    r"[\"']data-testid[\"']\s*:\s*[\"']([a-z0-9-]+)[\"']|_(?:widget|code_field)\(\s*[\"']([a-z0-9-]+)"
+    r"[\"']data-testid[\"']\s*:\s*[\"']([a-z0-9-]+)[\"']|\b(?:widget|code_field)\(\s*[\"']([a-z0-9-]+)"
 )
-APPS = ["config", "accounts", "federation", "identity", "protected"]
+APPS = ["config", "accounts", "signin", "selfservice", "federation", "identity", "protected"]
 # A placeholder inside a testid (`idp-{{ idp.name }}`, `idp-{name}`) is the contract's <name>.
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{[^}]*\}")
 
@@ -83,6 +83,18 @@ def url_routes(patterns: Iterable[URLPattern | URLResolver] | None = None, prefi
         else:
             routes.add(route)
     return routes
+
+
+def url_names(patterns: Iterable[URLPattern | URLResolver] | None = None, namespace: str = ""):
+    """Every named route of the project's URLconf, namespaced (`signin:mfa_code`)."""
+    names: set[str] = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern.url_patterns, inner)
+        elif pattern.name:
+            names.add(namespace + pattern.name)
+    return names
 
 
 def page_testids() -> set[str]:
@@ -112,6 +124,11 @@ def env_example_names() -> set[str]:
 
 def test_readme_lists_every_url() -> None:
     assert missing_from(README.read_text(), [*CONTRACT_URLS, *url_routes()]) == []
+
+
+def test_readme_lists_every_url_name() -> None:
+    # Templates and tests reverse these names: the README's table says which path each one is.
+    assert missing_from(README.read_text(), url_names()) == []
 
 
 @pytest.mark.parametrize("url", CONTRACT_URLS)
@@ -154,6 +171,7 @@ def test_the_scans_find_the_names_the_code_uses() -> None:
     """Guards the checks above against a scan that silently finds nothing."""
     assert {"DJANGO_SECRET_KEY", "COGNITO_DOMAIN", "APP_URL"} <= settings_variables()
     assert {"/", "/healthz"} <= url_routes()
+    assert {"home", "accounts:login", "signin:mfa_code", "selfservice:profile"} <= url_names()
     assert {"username", "password", "submit", "current-user", "sign-out"} <= page_testids()
 
 

@@ -18,8 +18,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.session import PENDING_LOGINS, SIGNIN_ATTEMPT, TOKENS
+from accounts.session import PENDING_LOGINS, TOKENS
 from emulator import seed
+from signin.session import SIGNIN_ATTEMPT
 
 USERS = {user.username: user for user in seed.DEMO_USERS}
 

@@ -65,24 +65,24 @@ def test_sign_up_confirm_with_the_inbox_code_and_sign_in(
 ) -> None:
     page.goto(f"{site}/")
     page.get_by_test_id("sign-up").click()
-    page.get_by_test_id("username").fill("grace")
-    page.get_by_test_id("email").fill("grace@example.com")
-    page.get_by_test_id("given-name").fill("Grace")
-    page.get_by_test_id("password").fill("Grace-Passw0rd!")
+    page.get_by_test_id("username").fill("ivy")
+    page.get_by_test_id("email").fill("ivy@example.com")
+    page.get_by_test_id("given-name").fill("Ivy")
+    page.get_by_test_id("password").fill("Ivy-Passw0rd!1")
     page.get_by_test_id("submit").click()
 
     page.wait_for_url(f"{site}/accounts/signup/confirm/")
     page.get_by_test_id("confirmation-code").fill(
-        code_from_inbox(page, emulator, "grace@example.com")
+        code_from_inbox(page, emulator, "ivy@example.com")
     )
     page.get_by_test_id("submit").click()
 
-    page.wait_for_url(f"{site}/accounts/signin/?username=grace")
-    expect(page.get_by_test_id("username")).to_have_value("grace")
-    page.get_by_test_id("password").fill("Grace-Passw0rd!")
+    page.wait_for_url(f"{site}/accounts/signin/?username=ivy")
+    expect(page.get_by_test_id("username")).to_have_value("ivy")
+    page.get_by_test_id("password").fill("Ivy-Passw0rd!1")
     page.get_by_test_id("submit").click()
     page.wait_for_url(f"{site}/")
-    expect(page.get_by_test_id("current-user")).to_have_text("grace")
+    expect(page.get_by_test_id("current-user")).to_have_text("ivy")
 
 
 def test_forgot_password_then_sign_in_with_the_new_one(

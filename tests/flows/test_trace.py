@@ -12,10 +12,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from accounts.session import PENDING_LOGINS, SIGNIN_ATTEMPT, TOKENS
-from accounts.trace import MAX_FLOWS, REDACTED, TRACE, shown
-from accounts.userpool import secret_hash
+from accounts.session import PENDING_LOGINS, TOKENS
+from flows.trace import MAX_FLOWS, REDACTED, TRACE, shown
 from identity.session import CREDENTIALS
+from signin.services import secret_hash
+from signin.session import SIGNIN_ATTEMPT
 from tests.accounts.conftest import (
     USERS,
     api_signin,

@@ -28,7 +28,7 @@ APP_URL = "https://app.example.com"
 # Where the template deliberately differs from the demo's seed, and why. Nothing else may.
 DIFFERENCES = {
     # The app refreshes with GetTokensFromRefreshToken and keeps the rotated token
-    # (tests/accounts/test_api_refresh_and_errors.py turns rotation on); the demo client keeps
+    # (tests/signin/test_api_refresh_and_errors.py turns rotation on); the demo client keeps
     # it off because the emulator's own tests exercise REFRESH_TOKEN_AUTH, which rotation forbids.
     "client RefreshTokenRotation": ({"Feature": "ENABLED", "RetryGracePeriodSeconds": 10}, None),
     # Production refuses ID tokens of users signed out everywhere or deleted at GetId.

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts import userpool
-from accounts.session import SIGNIN_ATTEMPT, TOKENS
+from accounts.session import TOKENS
 from emulator import seed, triggers
+from signin import services as userpool
+from signin.session import SIGNIN_ATTEMPT
 from tests.accounts.conftest import USERS, attempt_id, inbox_code, signed_in_as
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from accounts.session import SIGNIN_ATTEMPT, TOKENS
+from accounts.session import TOKENS
 from config import aws
 from identity.session import CREDENTIALS
+from signin.session import SIGNIN_ATTEMPT
 from tests.accounts.conftest import USERS, api_signin, attempt_id, totp_now
 from tests.faulty_aws import FaultyAws, faulty_aws
 

@@ -14,11 +14,12 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accounts.session import CONFIRMING_USERNAME, RESETTING_USERNAME, SIGNIN_ATTEMPT, TOKENS
+from accounts.session import TOKENS
 from emulator import seed
+from signin.session import CONFIRMING_USERNAME, RESETTING_USERNAME, SIGNIN_ATTEMPT
 from tests.accounts.conftest import USERS, api_signin, start_login
-from tests.accounts.test_api_signin import _give_dave_totp_too, _require_mfa, idp
 from tests.security.fuzz import TEXT, VALUE, assert_answered, form_data, fuzz, fuzz_slow
+from tests.signin.test_api_signin import _give_dave_totp_too, _require_mfa, idp
 
 pytestmark = pytest.mark.usefixtures("no_rate_limits")
 

@@ -22,7 +22,7 @@ def idp(emulator: Any) -> Any:
 
 
 def mfa_challenge(idp: Any, username: str) -> dict[str, Any]:
-    from accounts.userpool import secret_hash
+    from signin.services import secret_hash
 
     user = USERS[username]
     return idp.admin_initiate_auth(
@@ -38,7 +38,7 @@ def mfa_challenge(idp: Any, username: str) -> dict[str, Any]:
 
 
 def answer(idp: Any, challenge: dict[str, Any], code: str) -> dict[str, Any]:
-    from accounts.userpool import secret_hash
+    from signin.services import secret_hash
 
     return idp.admin_respond_to_auth_challenge(
         UserPoolId=seed.USER_POOL_ID,

@@ -16,9 +16,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from accounts.session import PROVEN_AT, TOKENS, TOTP_ENROLMENT
+from accounts.session import PROVEN_AT, TOKENS
 from config import aws
 from emulator import seed
+from selfservice.views import TOTP_ENROLMENT
 from tests.accounts.conftest import USERS, api_signin, edit_session
 
 pytestmark = pytest.mark.django_db

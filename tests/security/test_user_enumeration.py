@@ -16,10 +16,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from accounts.session import CONFIRMING_USERNAME
-from accounts.userpool import secret_hash
 from config import aws
 from emulator import seed
+from signin.services import secret_hash
+from signin.session import CONFIRMING_USERNAME
 from tests.accounts.conftest import api_signin
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,422 @@
+"""Self-service checks: each form's `clean()` makes its one user pools API call."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
+
+from accounts.forms import LoginStartForm
+from accounts.services import ManagedLoginError, token_revoke
+from accounts.session import StoredTokens
+from accounts.tokens import Tokens
+from selfservice import services
+from selfservice.services import Profile
+from signin import ratelimit
+from signin import services as signin_services
+from signin.forms import (
+    EXPIRED_CODE,
+    FACTOR_LABELS,
+    USERPOOL_ERRORS,
+    WRONG_CODE,
+    UserPoolForm,
+    code_field,
+    new_password_field,
+    widget,
+)
+
+
+class SignedInForm(UserPoolForm):
+    """A form about the signed-in user's own account: its call carries their access token."""
+
+    def __init__(
+        self, data: Any = None, *, tokens: StoredTokens, request: HttpRequest, **kwargs: Any
+    ) -> None:
+        super().__init__(data, request=request, **kwargs)
+        self.access_token = tokens.access_token
+        self.account = tokens.username
+
+
+class PendingUsernameForm(UserPoolForm):
+    """A step of sign-up or password reset, for the username the session keeps meanwhile."""
+
+    def __init__(self, data: Any = None, *, username: str, request: HttpRequest) -> None:
+        super().__init__(data, request=request)
+        self.username = username
+
+
+class SignupForm(UserPoolForm):
+    """A new account: `result` says where the confirmation code went (None: no code needed)."""
+
+    username = forms.CharField(max_length=128, widget=widget("username", autocomplete="username"))
+    email = forms.EmailField(max_length=254, widget=widget("email", autocomplete="email"))
+    given_name = forms.CharField(
+        required=False, max_length=256, widget=widget("given-name", autocomplete="given-name")
+    )
+    family_name = forms.CharField(
+        required=False, max_length=256, widget=widget("family-name", autocomplete="family-name")
+    )
+    password = forms.CharField(
+        max_length=256,
+        strip=False,
+        widget=widget("password", kind=forms.PasswordInput, autocomplete="new-password"),
+    )
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "username_exists": "That username is taken. Please choose another.",
+        "invalid_password": "That password does not meet the password policy below.",
+        "not_authorized": "Sign-up is not open for this site.",
+    }
+
+    @sensitive_variables("cleaned")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            self.result = self.call(
+                services.signup_create,
+                limit=ratelimit.SEND,
+                account=cleaned["username"],
+                username=cleaned["username"],
+                password=cleaned["password"],
+                attributes={name: cleaned[name] for name in ("email", "given_name", "family_name")},
+                address=self.address,
+            )
+        return cleaned
+
+
+class ConfirmSignupForm(PendingUsernameForm):
+    """The sign-up confirmation code, for the username kept in the session."""
+
+    code = code_field()
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "code_mismatch": WRONG_CODE,
+        "expired_code": EXPIRED_CODE,
+        "too_many_failed_attempts": "Too many wrong codes. Please ask for a new code.",
+        "alias_exists": "An account with this email address already exists.",
+        "not_authorized": "This account cannot be confirmed. It may be confirmed already.",
+    }
+
+    @sensitive_variables("cleaned")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if code := cleaned.get("code"):
+            self.call(
+                services.signup_confirm,
+                limit=ratelimit.CODE,
+                account=self.username,
+                username=self.username,
+                code=code,
+                address=self.address,
+            )
+        return cleaned
+
+
+class ResendCodeForm(PendingUsernameForm):
+    """Send the sign-up confirmation code again."""
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "not_authorized": "This account is already confirmed. Please sign in.",
+        "invalid_parameter": "This account is already confirmed. Please sign in.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.result = self.call(
+            services.signup_code_resend,
+            limit=ratelimit.SEND,
+            account=self.username,
+            username=self.username,
+            address=self.address,
+        )
+        return cleaned
+
+
+class ForgotPasswordForm(UserPoolForm):
+    """Ask for a reset code; the answer is the same whether or not the account exists."""
+
+    username = forms.CharField(max_length=128, widget=widget("username", autocomplete="username"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if username := cleaned.get("username"):
+            self.result = self.call(
+                services.password_forgot,
+                limit=ratelimit.SEND,
+                account=username,
+                username=username,
+                address=self.address,
+            )
+        return cleaned
+
+
+class ResetPasswordForm(PendingUsernameForm):
+    """The reset code and a new password, for the username kept in the session."""
+
+    code = code_field()
+    new_password = new_password_field()
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "code_mismatch": WRONG_CODE,
+        "expired_code": EXPIRED_CODE,
+        "too_many_failed_attempts": "Too many wrong codes. Please ask for a new code.",
+        "invalid_password": "That password does not meet the password policy below.",
+        # Unknown users get the same answer as a wrong code (PreventUserExistenceErrors).
+        "not_authorized": WRONG_CODE,
+        "user_not_confirmed": "Please confirm your account first.",
+    }
+
+    @sensitive_variables("cleaned")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            self.call(
+                services.password_reset,
+                limit=ratelimit.CODE,
+                account=self.username,
+                username=self.username,
+                code=cleaned["code"],
+                password=cleaned["new_password"],
+                address=self.address,
+            )
+        return cleaned
+
+
+class ChangePasswordForm(SignedInForm):
+    """The signed-in user's current password and a new one."""
+
+    old_password = forms.CharField(
+        label="Current password",
+        max_length=256,
+        strip=False,
+        widget=widget("password", kind=forms.PasswordInput, autocomplete="current-password"),
+    )
+    new_password = new_password_field()
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "not_authorized": "Your current password is not right.",
+        "invalid_password": "That password does not meet the password policy below.",
+        "locked_out": "Too many failed attempts. Please wait a few minutes and try again.",
+    }
+
+    @sensitive_variables("cleaned")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            self.call(
+                services.password_change,
+                limit=ratelimit.SIGNIN,
+                account=self.account,
+                access_token=self.access_token,
+                old_password=cleaned["old_password"],
+                new_password=cleaned["new_password"],
+            )
+        return cleaned
+
+
+class ReauthenticateForm(SignedInForm):
+    """The signed-in user's password once more, checked against the pool: a fresh proof."""
+
+    password = forms.CharField(
+        max_length=256,
+        strip=False,
+        widget=widget(
+            "password", kind=forms.PasswordInput, autocomplete="current-password", autofocus=""
+        ),
+    )
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "not_authorized": "That password is not right.",
+        "password_reset_required": "You must choose a new password: sign out and reset it.",
+    }
+
+    @sensitive_variables("cleaned", "password", "result")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if password := cleaned.get("password"):
+            # The pool checks the password by signing in again, as this user only. An MFA
+            # challenge comes only after the password was accepted, so it proves the password.
+            result = self.call(
+                signin_services.signin_start,
+                limit=ratelimit.SIGNIN,
+                account=self.account,
+                username=self.account,
+                password=password,
+                address=self.address,
+            )
+            if isinstance(result, Tokens):
+                with contextlib.suppress(ManagedLoginError):
+                    token_revoke(refresh_token=result.refresh_token)  # a set nobody needs
+        return cleaned
+
+    @property
+    def next_url(self) -> str:
+        return LoginStartForm({"next": self.data.get("next", "")}).next_url
+
+
+class ProfileForm(SignedInForm):
+    """Allow-listed attributes only; a changed email address counts once its code is entered."""
+
+    given_name = forms.CharField(
+        required=False, max_length=256, widget=widget("given-name", autocomplete="given-name")
+    )
+    family_name = forms.CharField(
+        required=False, max_length=256, widget=widget("family-name", autocomplete="family-name")
+    )
+    email = forms.EmailField(max_length=254, widget=widget("email", autocomplete="email"))
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "alias_exists": "An account with this email address already exists.",
+        "not_authorized": "Your session has ended. Please sign in again.",
+    }
+
+    @property
+    def changes_email(self) -> bool:
+        """Whether this change needs a recent proof: a new email can take over the account."""
+        return self.is_bound and "email" in self.changed_data
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            changed = {name: cleaned[name] for name in self.changed_data}
+            self.result = (
+                self.call(
+                    services.profile_update,
+                    # A new email address is sent a code: limited as every send is.
+                    limit=ratelimit.SEND if "email" in changed else None,
+                    account=self.account,
+                    access_token=self.access_token,
+                    attributes=changed,
+                )
+                if changed
+                else None
+            )
+        return cleaned
+
+
+class VerifyEmailForm(SignedInForm):
+    """The code sent to a new email address."""
+
+    code = code_field()
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "code_mismatch": WRONG_CODE,
+        "expired_code": EXPIRED_CODE,
+        "not_authorized": "Your session has ended. Please sign in again.",
+    }
+
+    @sensitive_variables("cleaned")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if code := cleaned.get("code"):
+            self.call(
+                services.email_verify,
+                limit=ratelimit.CODE,
+                account=self.account,
+                access_token=self.access_token,
+                code=code,
+            )
+        return cleaned
+
+
+class MfaSettingsForm(SignedInForm):
+    """Which second factors are on, and which one Cognito asks for first."""
+
+    LABELS = FACTOR_LABELS
+    enabled = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple(attrs={"data-testid": "mfa-enabled"})
+    )
+    preferred = forms.ChoiceField(
+        required=False, widget=forms.RadioSelect(attrs={"data-testid": "mfa-preferred"})
+    )
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "preferred_not_enabled": "The preferred method must be one you turn on.",
+        "mfa_not_set_up": "Set up an authenticator app first.",
+        "invalid_parameter": "That method cannot be turned on for your account.",
+        "not_authorized": "Your session has ended. Please sign in again.",
+    }
+
+    def __init__(
+        self, data: Any = None, *, profile: Profile, tokens: StoredTokens, request: HttpRequest
+    ) -> None:
+        initial = {"enabled": list(profile.mfa_enabled), "preferred": profile.mfa_preferred}
+        super().__init__(data, tokens=tokens, request=request, initial=initial)
+        self.kinds = [kind for kind in self.LABELS if kind != "sms" or "sms" in profile.mfa_enabled]
+        choices = [(kind, self.LABELS[kind]) for kind in self.kinds]
+        self.fields["enabled"].choices = choices
+        self.fields["preferred"].choices = [("", "No preference"), *choices]
+
+    @property
+    def turns_factor_off(self) -> bool:
+        """Whether this change turns off a factor that is on now: it needs a recent proof."""
+        if not self.is_bound:
+            return False
+        widget = self.fields["enabled"].widget
+        wanted = widget.value_from_datadict(self.data, self.files, self.add_prefix("enabled"))
+        return bool(set(self.initial["enabled"]) - set(wanted or ()))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        enabled, preferred = set(cleaned["enabled"]), cleaned["preferred"] or None
+        if preferred and preferred not in enabled:
+            self.fail("preferred_not_enabled")
+        self.call(
+            services.mfa_update,
+            access_token=self.access_token,
+            kinds=set(self.kinds),
+            enabled=enabled,
+            preferred=preferred,
+        )
+        return cleaned
+
+
+class TotpEnrolForm(SignedInForm):
+    """The first code of a new authenticator secret, which then replaces the old one."""
+
+    code = code_field("mfa-code")
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "code_mismatch": WRONG_CODE,
+        "not_authorized": "Your session has ended. Please sign in again.",
+    }
+
+    @sensitive_variables("cleaned")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if code := cleaned.get("code"):
+            self.call(
+                services.totp_verify,
+                limit=ratelimit.MFA,
+                account=self.account,
+                access_token=self.access_token,
+                code=code,
+            )
+        return cleaned
+
+
+class SignOutEverywhereForm(SignedInForm):
+    """End every refresh token of this user at the pool, on every device (GlobalSignOut)."""
+
+    error_messages = {**USERPOOL_ERRORS, "not_authorized": "Your session has already ended."}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.call(services.signout_everywhere, access_token=self.access_token)
+        return cleaned

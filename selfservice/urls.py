@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from selfservice import views
+
+app_name = "selfservice"
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("signup/confirm/", views.signup_confirm, name="signup_confirm"),
+    path("signup/resend/", views.signup_resend, name="signup_resend"),
+    path("password/forgot/", views.password_forgot, name="password_forgot"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path("password/change/", views.password_change, name="password_change"),
+    path("reauthenticate/", views.reauthenticate, name="reauthenticate"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/verify/", views.profile_verify, name="profile_verify"),
+    path("mfa/", views.mfa, name="mfa"),
+    path("mfa/totp/", views.mfa_totp, name="mfa_totp"),
+    path("signout/everywhere/", views.signout_everywhere, name="signout_everywhere"),
+]

@@ -1,0 +1,364 @@
+"""Account self-service: sign-up, passwords, profile, MFA settings, sign out everywhere."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from accounts.services import logout_url
+from accounts.session import PROVEN_AT, StoredTokens, proof_record, tokens_get, tokens_pop
+from accounts.tokens import TokenInvalid, token_validator
+from selfservice.forms import (
+    ChangePasswordForm,
+    ConfirmSignupForm,
+    ForgotPasswordForm,
+    MfaSettingsForm,
+    ProfileForm,
+    ReauthenticateForm,
+    ResendCodeForm,
+    ResetPasswordForm,
+    SignOutEverywhereForm,
+    SignupForm,
+    TotpEnrolForm,
+    VerifyEmailForm,
+)
+from selfservice.services import Profile, profile_get, totp_associate
+from signin.forms import totp_context
+from signin.services import TotpSecret, UserPoolError, password_policy_get
+from signin.session import CONFIRMING_USERNAME, RESETTING_USERNAME
+from signin.views import error_page, form_page
+
+logger = logging.getLogger("accounts")
+
+# A TOTP secret being enrolled from the MFA settings page, until its first code is checked.
+TOTP_ENROLMENT = "selfservice.totp_enrolment"
+
+TokensView = Callable[[HttpRequest, StoredTokens], HttpResponse]
+
+
+def proof_is_recent(session: SessionBase) -> bool:
+    """Whether the last proof is younger than REAUTHENTICATION_SECONDS."""
+    proven_at = session.get(PROVEN_AT)
+    return (
+        isinstance(proven_at, float)
+        and 0 <= time.time() - proven_at < settings.REAUTHENTICATION_SECONDS
+    )
+
+
+def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpResponse]:
+    """Signed in, with an access token that may call the user pools API for its own user."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        tokens = tokens_get(request.session)
+        if tokens is None:
+            return redirect_to_login(request.get_full_path(), "signin:signin")
+        if not _may_manage_account(tokens):
+            return error_page(request, _NO_ACCOUNT_SCOPE, 403)
+        return view(request, tokens)
+
+    return wrapper
+
+
+# GetUser, ChangePassword and the like accept an access token only with this scope. API sign-in
+# tokens always carry it; managed login's carry it only when COGNITO_SCOPES asks for it.
+ACCOUNT_SCOPE = "aws.cognito.signin.user.admin"
+_NO_ACCOUNT_SCOPE = (
+    "Account settings need a sign-in on this site's own form: managed login was not asked for "
+    "the scope that lets this site change your account."
+)
+
+
+def _may_manage_account(tokens: StoredTokens) -> bool:
+    try:
+        claims = token_validator().validate_access_token(tokens.access_token)
+    except TokenInvalid:
+        return False
+    return ACCOUNT_SCOPE in str(claims.get("scope", "")).split()
+
+
+def recent_proof_required(view: TokensView) -> TokensView:
+    """Every POST needs a proof from the last REAUTHENTICATION_SECONDS, else the password first.
+
+    For changes that could lock the owner out if a session were stolen: turning MFA off,
+    replacing the authenticator, changing the email, adding a passkey.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+        if request.method == "POST" and not proof_is_recent(request.session):
+            return _proof_ask(request)
+        return view(request, tokens)
+
+    return wrapper
+
+
+def _proof_ask(request: HttpRequest) -> HttpResponse:
+    """Off to the password page, which comes back to this page (the POST is not replayed)."""
+    messages.info(request, "Please enter your password again to make this change.")
+    return redirect(f"{reverse('selfservice:reauthenticate')}?{urlencode({'next': request.path})}")
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@api_tokens_required
+def reauthenticate(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Enter the password again (checked by the pool), then go back to what you were doing."""
+    form = ReauthenticateForm(
+        request.POST or None,
+        tokens=tokens,
+        request=request,
+        initial={"next": request.GET.get("next", "")},
+    )
+    if request.method == "POST" and form.is_valid():
+        proof_record(request.session)
+        logger.info("event=reauthenticated user_id=%s", request.user.pk)
+        return redirect(form.next_url)
+    if form.is_bound:
+        logger.warning("event=reauthenticate_failed reason=%s", form.failure_code)
+    return form_page(request, "selfservice/reauthenticate.html", form)
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create an account (SignUp); the pool sends a confirmation code."""
+    form = SignupForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        request.session[CONFIRMING_USERNAME] = form.cleaned_data["username"]
+        if form.result is None:
+            messages.success(request, "Your account is ready. Please sign in.")
+            return redirect("signin:signin")
+        messages.info(
+            request, f"We sent a code by {form.result.medium} to {form.result.destination}."
+        )
+        return redirect("selfservice:signup_confirm")
+    return form_page(request, "selfservice/signup.html", form, policy=password_policy_get())
+
+
+@csrf_protect
+@never_cache
+def signup_confirm(request: HttpRequest) -> HttpResponse:
+    """Enter the sign-up confirmation code (ConfirmSignUp)."""
+    username = request.session.get(CONFIRMING_USERNAME)
+    if not username:
+        return redirect("selfservice:signup")
+    form = ConfirmSignupForm(request.POST or None, username=username, request=request)
+    if request.method == "POST" and form.is_valid():
+        request.session.pop(CONFIRMING_USERNAME, None)
+        messages.success(request, "Your account is confirmed. Please sign in.")
+        return redirect(f"{reverse('signin:signin')}?{urlencode({'username': username})}")
+    return form_page(request, "selfservice/signup_confirm.html", form, username=username)
+
+
+@require_POST
+@csrf_protect
+@never_cache
+def signup_resend(request: HttpRequest) -> HttpResponse:
+    """Send the confirmation code again (ResendConfirmationCode)."""
+    username = request.session.get(CONFIRMING_USERNAME)
+    if not username:
+        return redirect("selfservice:signup")
+    form = ResendCodeForm(request.POST, username=username, request=request)
+    if form.is_valid():
+        messages.info(request, "We sent you a new code.")
+    else:
+        messages.error(request, form.non_field_errors()[0])
+    return redirect("selfservice:signup_confirm")
+
+
+@csrf_protect
+@never_cache
+def password_forgot(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset code (ForgotPassword); the answer never says if the account exists."""
+    initial = {"username": request.session.get(RESETTING_USERNAME, "")}
+    form = ForgotPasswordForm(request.POST or None, request=request, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        request.session[RESETTING_USERNAME] = form.cleaned_data["username"]
+        messages.info(request, "If that account exists, we sent it a code to reset its password.")
+        return redirect("selfservice:password_reset")
+    return form_page(request, "selfservice/password_forgot.html", form)
+
+
+@sensitive_post_parameters("code", "new_password")
+@csrf_protect
+@never_cache
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Set a new password with the reset code (ConfirmForgotPassword)."""
+    username = request.session.get(RESETTING_USERNAME)
+    if not username:
+        return redirect("selfservice:password_forgot")
+    form = ResetPasswordForm(request.POST or None, username=username, request=request)
+    if request.method == "POST" and form.is_valid():
+        request.session.pop(RESETTING_USERNAME, None)
+        messages.success(request, "Your password is changed. Please sign in with it.")
+        return redirect(f"{reverse('signin:signin')}?{urlencode({'username': username})}")
+    return form_page(request, "selfservice/password_reset.html", form, policy=password_policy_get())
+
+
+@sensitive_post_parameters("old_password", "new_password")
+@csrf_protect
+@never_cache
+@api_tokens_required
+def password_change(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Change the password of the signed-in user (ChangePassword)."""
+    form = ChangePasswordForm(request.POST or None, tokens=tokens, request=request)
+    if request.method == "POST" and form.is_valid():
+        messages.success(request, "Your password is changed.")
+        return redirect("selfservice:profile")
+    policy = password_policy_get()
+    return form_page(request, "selfservice/password_change.html", form, policy=policy)
+
+
+@csrf_protect
+@never_cache
+@api_tokens_required
+def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Your details as the user pool keeps them (GetUser, UpdateUserAttributes)."""
+    current = _profile_or_none(tokens)
+    if current is None:
+        return error_page(request, _SESSION_ENDED, 401)
+    form = ProfileForm(
+        request.POST or None,
+        tokens=tokens,
+        request=request,
+        initial=current.attributes,
+    )
+    if form.changes_email and not proof_is_recent(request.session):
+        return _proof_ask(request)
+    if request.method == "POST" and form.is_valid():
+        if form.result is not None:  # a new email address: it counts once its code is entered
+            messages.info(request, f"We sent a code to {form.result.destination}.")
+            return redirect("selfservice:profile_verify")
+        messages.success(request, "Your details are saved.")
+        return redirect("selfservice:profile")
+    return form_page(request, "selfservice/profile.html", form, profile=current)
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@api_tokens_required
+def profile_verify(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Enter the code sent to a new email address (VerifyUserAttribute)."""
+    form = VerifyEmailForm(request.POST or None, tokens=tokens, request=request)
+    if request.method == "POST" and form.is_valid():
+        _email_sync(request, tokens)
+        messages.success(request, "Your email address is verified.")
+        return redirect("selfservice:profile")
+    return form_page(request, "selfservice/profile_verify.html", form)
+
+
+@csrf_protect
+@never_cache
+@api_tokens_required
+def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Turn second factors on or off and pick the preferred one (SetUserMFAPreference)."""
+    current = _profile_or_none(tokens)
+    if current is None:
+        return error_page(request, _SESSION_ENDED, 401)
+    form = MfaSettingsForm(
+        request.POST or None,
+        profile=current,
+        tokens=tokens,
+        request=request,
+    )
+    if form.turns_factor_off and not proof_is_recent(request.session):
+        return _proof_ask(request)
+    if request.method == "POST" and form.is_valid():
+        messages.success(request, "Your sign-in settings are saved.")
+        return redirect("selfservice:mfa")
+    return form_page(request, "selfservice/mfa.html", form, profile=current)
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@api_tokens_required
+@recent_proof_required
+def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Set up (or replace) the authenticator app: a new secret on POST, a QR code, a first code."""
+    if request.method == "POST" and "start" in request.POST:
+        if _totp_enrolment_start(request, tokens) is None:
+            return error_page(request, _SESSION_ENDED, 401)
+        return redirect("selfservice:mfa_totp")
+    stored = request.session.get(TOTP_ENROLMENT)
+    if not stored:
+        # A new secret is asked for with the button on the MFA page: a GET changes nothing.
+        return redirect("selfservice:mfa")
+    secret = TotpSecret(**stored)
+    form = TotpEnrolForm(request.POST or None, tokens=tokens, request=request)
+    if request.method == "POST" and form.is_valid():
+        request.session.pop(TOTP_ENROLMENT, None)
+        messages.success(request, "Your authenticator app is set up. Turn it on below.")
+        return redirect("selfservice:mfa")
+    totp = totp_context(secret.secret, secret.uri)
+    return form_page(request, "selfservice/mfa_totp.html", form, totp=totp)
+
+
+@require_POST
+@csrf_protect
+@never_cache
+@api_tokens_required
+def signout_everywhere(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Sign out on every device: the pool's tokens (GlobalSignOut), every session on this site,
+    then this browser's managed-login session at the pool's /logout."""
+    form = SignOutEverywhereForm(request.POST, tokens=tokens, request=request)
+    if not form.is_valid() and form.failure_code != "not_authorized":
+        return error_page(request, form.non_field_errors()[0], form.failure_status)
+    user = request.user
+    user.sessions_end_everywhere()
+    tokens_pop(request.session)
+    auth_logout(request)
+    logger.info("event=logout_everywhere user_id=%s", user.pk)
+    messages.info(request, "You are signed out on every device.")
+    return redirect(logout_url())
+
+
+_SESSION_ENDED = "Your session has ended or cannot change account settings. Please sign in again."
+
+
+def _profile_or_none(tokens: StoredTokens) -> Profile | None:
+    try:
+        return profile_get(access_token=tokens.access_token)
+    except UserPoolError:
+        return None
+
+
+def _totp_enrolment_start(request: HttpRequest, tokens: StoredTokens) -> TotpSecret | None:
+    """A new secret (AssociateSoftwareToken), kept server-side until its first code is checked."""
+    try:
+        secret = totp_associate(access_token=tokens.access_token, username=tokens.username)
+    except UserPoolError:
+        return None
+    request.session[TOTP_ENROLMENT] = asdict(secret)
+    return secret
+
+
+def _email_sync(request: HttpRequest, tokens: StoredTokens) -> None:
+    """A verified email is an identity: the site user takes it now, not at the next refresh."""
+    current = _profile_or_none(tokens)
+    if current is not None and current.email_verified:
+        User.objects.filter(pk=request.user.pk).update(email=current.attributes.get("email", ""))

@@ -1,0 +1,535 @@
+"""API sign-in through the user pools API: the only module that calls cognito-idp to sign in.
+
+AWS vocabulary stops here: Cognito's challenges become the app's steps in one table (`STEPS`),
+and every call goes through `call`, which maps a `ClientError`'s code through `_ERRORS` to the
+app's own codes and raises `UserPoolError` (its HTTP status: accounts.errors). Results leave as
+the frozen dataclasses below, never as boto3 dicts. SRP is pycognito's `AWSSRP` (the same
+arithmetic as Amplify's), so the password itself never goes to Cognito on the default flow.
+selfservice.services makes its account calls through `call` too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
+from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
+from pycognito.aws_srp import AWSSRP, N_HEX, hex_to_long
+
+from accounts.errors import BoundaryError
+from accounts.tokens import Tokens, tokens_verified
+from config import aws
+
+logger = logging.getLogger("accounts")
+
+
+@dataclass(frozen=True)
+class Step:
+    """How the app answers one challenge: its step and the response its answer goes under."""
+
+    name: str  # the step's view (URL name signin:<name>) and template (signin/<name>.html)
+    answer_key: str  # the ChallengeResponses key of the form's answer; "" when it has its own call
+    factor: str = ""  # a second factor's kind: totp, sms, email (MFA settings use the same)
+
+
+# Every challenge the app has a step for, by Cognito's name; anything else fails closed.
+# A new challenge or MFA type is an entry here, plus its form (signin/forms.py) and template.
+STEPS = {
+    "SOFTWARE_TOKEN_MFA": Step("mfa_code", "SOFTWARE_TOKEN_MFA_CODE", factor="totp"),
+    "SMS_MFA": Step("mfa_code", "SMS_MFA_CODE", factor="sms"),
+    "EMAIL_OTP": Step("mfa_code", "EMAIL_OTP_CODE", factor="email"),
+    "SELECT_MFA_TYPE": Step("choose_factor", "ANSWER"),
+    "MFA_SETUP": Step("mfa_setup", ""),
+    "NEW_PASSWORD_REQUIRED": Step("new_password", "NEW_PASSWORD"),
+    "CUSTOM_CHALLENGE": Step("custom_challenge", "ANSWER"),
+}
+# Each second factor's challenge, by its kind.
+FACTORS = {step.factor: name for name, step in STEPS.items() if step.factor}
+# The public challenge parameters a step may show; everything else Cognito sends is dropped.
+_SHOWN_PARAMETERS = {
+    "CODE_DELIVERY_DELIVERY_MEDIUM",
+    "CODE_DELIVERY_DESTINATION",
+    "MFAS_CAN_CHOOSE",
+    "MFAS_CAN_SETUP",
+    "requiredAttributes",
+}
+# The name authenticator apps show beside the account.
+TOTP_ISSUER = "Cognito reference app"
+
+# Cognito's error codes mapped to the app's codes (their HTTP statuses: accounts.errors). An
+# unknown user answers as a wrong password does, so accounts cannot be enumerated.
+_ERRORS = {
+    "NotAuthorizedException": "not_authorized",
+    "UserNotFoundException": "not_authorized",
+    "UserNotConfirmedException": "user_not_confirmed",
+    "PasswordResetRequiredException": "password_reset_required",
+    "CodeMismatchException": "code_mismatch",
+    "EnableSoftwareTokenMFAException": "code_mismatch",
+    "ExpiredCodeException": "expired_code",
+    "TooManyFailedAttemptsException": "too_many_failed_attempts",
+    "TooManyRequestsException": "throttled",
+    "LimitExceededException": "throttled",
+    "InvalidPasswordException": "invalid_password",
+    "PasswordHistoryPolicyViolationException": "invalid_password",
+    "UsernameExistsException": "username_exists",
+    "AliasExistsException": "alias_exists",
+    "InvalidParameterException": "invalid_parameter",
+    "CodeDeliveryFailureException": "code_delivery_failed",
+    "RefreshTokenReuseException": "refresh_token_reused",
+    "SoftwareTokenMFANotFoundException": "mfa_not_set_up",
+    "MFAMethodNotFoundException": "mfa_not_set_up",
+    "UserLambdaValidationException": "rejected",
+    "InternalErrorException": "unavailable",
+}
+# NotAuthorizedException means several things; its message tells which (cognito-facts 5.1).
+_NOT_AUTHORIZED_MESSAGES = {
+    "Password attempts exceeded": "locked_out",
+    "Invalid session for the user, session is expired.": "session_expired",
+    "Access Token has been revoked": "token_revoked",
+    "Access Token has expired": "token_revoked",
+}
+# Operations an older endpoint may not know: refresh then falls back to REFRESH_TOKEN_AUTH.
+_UNSUPPORTED = {
+    "UnsupportedOperationException",
+    "OperationNotEnabledException",
+    "UnknownOperationException",
+    "InvalidAction",
+}
+
+
+class UserPoolError(BoundaryError):
+    """A user pools API call failed; `code` is the app's (its HTTP status: accounts.errors)."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A step Cognito asks for before it issues tokens."""
+
+    name: str
+    session: str
+    username: str  # the internal username: SECRET_HASH and every response must use it
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def step(self) -> str:
+        """The app's step that answers this challenge (`STEPS`); "" when the app has none."""
+        return STEPS[self.name].name if self.name in STEPS else ""
+
+    @property
+    def factor(self) -> str:
+        """The second factor a code step asks for: totp, sms, email; "" for other steps."""
+        return STEPS[self.name].factor if self.name in STEPS else ""
+
+    @property
+    def destination(self) -> str:
+        """Where the pool sent the code, masked as the pool masks it (`b***@e***`)."""
+        return self.parameters.get("CODE_DELIVERY_DESTINATION", "")
+
+    @property
+    def factor_choices(self) -> list[str]:
+        """The factors the user may choose from (SELECT_MFA_TYPE's JSON list), known ones only."""
+        names = _json_list(self.parameters.get("MFAS_CAN_CHOOSE"))
+        return [STEPS[name].factor for name in names if name in STEPS and STEPS[name].factor]
+
+    @property
+    def totp_setup_possible(self) -> bool:
+        """Whether the pool lets this sign-in set up an authenticator app (MFA_SETUP)."""
+        return "SOFTWARE_TOKEN_MFA" in self.parameters.get("MFAS_CAN_SETUP", "")
+
+    @property
+    def required_attributes(self) -> list[str]:
+        """NEW_PASSWORD_REQUIRED's missing attributes, allow-listed ones only."""
+        names = [a.removeprefix("userAttributes.") for a in self._required]
+        return [name for name in names if name in settings.COGNITO_USER_ATTRIBUTES]
+
+    @property
+    def unsupported_attributes(self) -> list[str]:
+        """Required attributes the app may not send: such a sign-in cannot finish here."""
+        names = [a.removeprefix("userAttributes.") for a in self._required]
+        return [name for name in names if name not in settings.COGNITO_USER_ATTRIBUTES]
+
+    @property
+    def _required(self) -> list[str]:
+        return _json_list(self.parameters.get("requiredAttributes"))
+
+
+@dataclass(frozen=True)
+class TotpSecret:
+    """A new authenticator secret and the otpauth URI its QR code carries."""
+
+    secret: str
+    uri: str
+    session: str | None = None
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """The pool's password rules, in words."""
+
+    rules: tuple[str, ...]
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+@sensitive_variables("password", "srp", "answers", "response")
+def signin_start(*, username: str, password: str, address: str) -> Tokens | Challenge:
+    """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting."""
+    if settings.COGNITO_AUTH_FLOW == "USER_PASSWORD_AUTH":
+        flow = "ADMIN_USER_PASSWORD_AUTH" if settings.COGNITO_ADMIN_AUTH else "USER_PASSWORD_AUTH"
+        params = {"USERNAME": username, "PASSWORD": password, **_secret_hash(username)}
+        return _result(_initiate(flow, params, address=address), username=username)
+    srp = AWSSRP(
+        username=username,
+        password=password,
+        pool_id=settings.COGNITO_USER_POOL_ID,
+        client_id=settings.COGNITO_CLIENT_ID,
+        client_secret=settings.COGNITO_CLIENT_SECRET,
+        client=_idp(),
+    )
+    response = _initiate("USER_SRP_AUTH", srp.get_auth_params(), address=address)
+    if response.get("ChallengeName") != "PASSWORD_VERIFIER":
+        return _result(response, username=username)
+    parameters = response["ChallengeParameters"]
+    # SRP-6a safety check pycognito leaves out: B must not be 0 mod N.
+    if hex_to_long(parameters.get("SRP_B", "0")) % hex_to_long(N_HEX) == 0:
+        raise UserPoolError("not_authorized")
+    answers = srp.process_challenge(parameters, srp.get_auth_params())
+    verified = _respond("PASSWORD_VERIFIER", response.get("Session"), answers, address=address)
+    return _result(verified, username=answers["USERNAME"])
+
+
+def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
+    """Start the pool's custom challenge (CUSTOM_AUTH): here, a one-time code sent by email.
+
+    The pool hides unknown users behind a challenge no answer passes (`userNotFound`); an
+    unconfirmed account, or one whose password must be reset, gets the same decoy here, so that
+    asking for a code never tells which accounts exist or how they stand.
+    """
+    params = {"USERNAME": username, **_secret_hash(username)}
+    try:
+        return _result(_initiate("CUSTOM_AUTH", params, address=address), username=username)
+    except UserPoolError as error:
+        if error.code not in _HIDDEN_STANDINGS:
+            raise
+    return Challenge(name="CUSTOM_CHALLENGE", session="", username=username)
+
+
+# What a code sign-in must not reveal about an account that exists.
+_HIDDEN_STANDINGS = {"user_not_confirmed", "password_reset_required"}
+
+
+@sensitive_variables("answer", "responses")
+def challenge_answer(
+    *,
+    challenge: Challenge,
+    answer: str,
+    address: str,
+    attributes: dict[str, str] | None = None,
+) -> Tokens | Challenge:
+    """Answer one challenge (an MFA code, a chosen factor, a new password, a custom answer)."""
+    if not challenge.session:
+        return _decoy_answer(challenge)
+    step = STEPS.get(challenge.name)
+    if step is None or not step.answer_key:
+        raise UserPoolError("unsupported_challenge")
+    if step.name == "choose_factor":
+        answer = FACTORS.get(answer, "")  # the app's factor kind, as the pool names its challenge
+    responses = {step.answer_key: answer}
+    for name, value in attributes_allowed(attributes or {}).items():
+        responses[f"userAttributes.{name}"] = value
+    responses |= {"USERNAME": challenge.username, **_secret_hash(challenge.username)}
+    response = _respond(challenge.name, challenge.session, responses, address=address)
+    return _result(response, username=challenge.username)
+
+
+def _decoy_answer(challenge: Challenge) -> Challenge:
+    """A decoy takes wrong answers as the pool's code challenge does: three, then it ends."""
+    tries = int(challenge.parameters.get("DECOY_TRIES", "0")) + 1
+    if tries >= _CUSTOM_CODE_TRIES:
+        raise UserPoolError("not_authorized")
+    return replace(challenge, parameters={"DECOY_TRIES": str(tries)})
+
+
+# The sample custom-auth trigger's tries per code (emulator/triggers.py MAX_CODE_TRIES).
+_CUSTOM_CODE_TRIES = 3
+
+
+def mfa_setup_start(*, challenge: Challenge) -> TotpSecret:
+    """MFA_SETUP: a new authenticator secret for this sign-in (AssociateSoftwareToken(Session))."""
+    if not challenge.totp_setup_possible:
+        raise UserPoolError("unsupported_challenge")
+    response = call("associate_software_token", Session=challenge.session)
+    return totp_secret(response, username=challenge.username)
+
+
+@sensitive_variables("code", "verified")
+def mfa_setup_finish(*, challenge: Challenge, code: str, address: str) -> Tokens | Challenge:
+    """Check the first code (VerifySoftwareToken), then answer MFA_SETUP with its Session."""
+    session = challenge.session
+    verified = call("verify_software_token", Session=session, UserCode=code)
+    if verified.get("Status") != "SUCCESS":
+        raise UserPoolError("code_mismatch")
+    responses = {"USERNAME": challenge.username, **_secret_hash(challenge.username)}
+    response = _respond("MFA_SETUP", verified.get("Session") or session, responses, address=address)
+    return _result(response, username=challenge.username)
+
+
+@sensitive_variables("access_token")
+def mfa_enabled(*, access_token: str) -> bool:
+    """Whether the user has any second factor turned on (GetUser)."""
+    return bool(call("get_user", AccessToken=access_token).get("UserMFASettingList"))
+
+
+@sensitive_variables("refresh_token", "response")
+def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[str, Any]) -> Tokens:
+    """New tokens: GetTokensFromRefreshToken (rotation-aware), else REFRESH_TOKEN_AUTH.
+
+    With rotation on, the answer carries a new refresh token that replaces this one, and reusing
+    the old one raises `refresh_token_reused`. REFRESH_TOKEN_AUTH never rotates.
+    """
+    try:
+        response = call(
+            "get_tokens_from_refresh_token",
+            RefreshToken=refresh_token,
+            ClientId=settings.COGNITO_CLIENT_ID,
+            # The raw secret here, not a SECRET_HASH (cognito-facts 2.5).
+            **(
+                {"ClientSecret": settings.COGNITO_CLIENT_SECRET}
+                if settings.COGNITO_CLIENT_SECRET
+                else {}
+            ),
+        )
+    except _Unsupported:
+        params = {"REFRESH_TOKEN": refresh_token, **_secret_hash(username)}
+        response = _initiate("REFRESH_TOKEN_AUTH", params, address=None)
+    tokens = _tokens(response["AuthenticationResult"], refresh_token=refresh_token)
+    # OIDC Core 12.2: a refreshed ID token must name the same subject, issuer and audience.
+    for claim in ("iss", "sub", "aud"):
+        if tokens.claims.get(claim) != previous_claims.get(claim):
+            raise UserPoolError("identity_changed")
+    return tokens
+
+
+_policy_cache: dict[str, tuple[float, PasswordPolicy]] = {}
+_policy_lock = threading.Lock()
+POLICY_CACHE_SECONDS = 10 * 60
+
+
+def password_policy_get() -> PasswordPolicy:
+    """The pool's password policy in words (DescribeUserPool), else the configured text."""
+    cached = _policy_cache.get(settings.COGNITO_USER_POOL_ID)
+    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)
+        policy = PasswordPolicy(rules=_policy_rules(pool["UserPool"]["Policies"]["PasswordPolicy"]))
+    except (UserPoolError, KeyError):
+        # No AWS credentials, no permission, or no answer: the configured description instead.
+        return PasswordPolicy(rules=(settings.COGNITO_PASSWORD_POLICY_TEXT,))
+    with _policy_lock:
+        _policy_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), policy)
+    return policy
+
+
+# --- the wire -----------------------------------------------------------------------------------
+
+
+class _Unsupported(UserPoolError):
+    def __init__(self) -> None:
+        super().__init__("unsupported_operation")
+
+
+def _idp() -> Any:
+    return aws.client("cognito-idp")
+
+
+@sensitive_variables("params")
+def call(operation: str, **params: Any) -> dict[str, Any]:
+    """Call one cognito-idp operation; every failure leaves as a `UserPoolError`."""
+    try:
+        return getattr(_idp(), operation)(**params)
+    except ClientError as error:
+        raise _mapped(operation, error) from None
+    except ParamValidationError:
+        raise UserPoolError("invalid_parameter") from None
+    except NoCredentialsError:
+        raise UserPoolError("unavailable") from None
+    except BotoCoreError as error:
+        logger.warning("event=userpool_unreachable op=%s error=%s", operation, type(error).__name__)
+        raise UserPoolError("unavailable") from None
+
+
+def _mapped(operation: str, error: ClientError) -> UserPoolError:
+    code = error.response.get("Error", {}).get("Code", "")
+    message = error.response.get("Error", {}).get("Message", "")
+    http_status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in _UNSUPPORTED:
+        return _Unsupported()
+    if code == "NotAuthorizedException" and message in _NOT_AUTHORIZED_MESSAGES:
+        app_code = _NOT_AUTHORIZED_MESSAGES[message]
+    elif code in _ERRORS:
+        app_code = _ERRORS[code]
+    elif http_status >= 500:
+        app_code = "unavailable"
+    else:
+        app_code = "unexpected"
+    # The code only: messages can echo user input.
+    logger.info("event=userpool_error op=%s code=%s mapped=%s", operation, code or "-", app_code)
+    return UserPoolError(app_code)
+
+
+@sensitive_variables("params")
+def _initiate(flow: str, params: dict[str, str], *, address: str | None) -> dict[str, Any]:
+    if settings.COGNITO_ADMIN_AUTH:
+        return call(
+            "admin_initiate_auth",
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            ClientId=settings.COGNITO_CLIENT_ID,
+            AuthFlow=flow,
+            AuthParameters=params,
+            **_admin_context(address),
+        )
+    return call(
+        "initiate_auth",
+        ClientId=settings.COGNITO_CLIENT_ID,
+        AuthFlow=flow,
+        AuthParameters=params,
+        **({"UserContextData": {"IpAddress": address}} if address else {}),
+    )
+
+
+@sensitive_variables("session", "responses")
+def _respond(
+    name: str, session: str | None, responses: dict[str, str], *, address: str
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "ClientId": settings.COGNITO_CLIENT_ID,
+        "ChallengeName": name,
+        "ChallengeResponses": responses,
+        **({"Session": session} if session else {}),
+    }
+    if settings.COGNITO_ADMIN_AUTH:
+        return call(
+            "admin_respond_to_auth_challenge",
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            **params,
+            **_admin_context(address),
+        )
+    return call("respond_to_auth_challenge", UserContextData={"IpAddress": address}, **params)
+
+
+def _admin_context(address: str | None) -> dict[str, Any]:
+    # The admin operations take the user's context as ContextData, with the server named.
+    if not address:
+        return {}
+    return {
+        "ContextData": {
+            "IpAddress": address,
+            "ServerName": urlsplit(settings.APP_URL).hostname or "localhost",
+            "ServerPath": "/accounts/signin/",
+            "HttpHeaders": [],
+        }
+    }
+
+
+@sensitive_variables("response")
+def _result(response: dict[str, Any], *, username: str) -> Tokens | Challenge:
+    """Tokens when Cognito issued them, else the next challenge; an unknown one fails closed."""
+    if "AuthenticationResult" in response:
+        return _tokens(response["AuthenticationResult"], refresh_token=None)
+    name = response.get("ChallengeName")
+    if name not in STEPS or not response.get("Session"):
+        logger.warning("event=challenge_unsupported challenge=%s", str(name)[:40])
+        raise UserPoolError("unsupported_challenge")
+    parameters = response.get("ChallengeParameters") or {}
+    return Challenge(
+        name=name,
+        session=response["Session"],
+        username=parameters.get("USER_ID_FOR_SRP") or parameters.get("USERNAME") or username,
+        parameters={k: str(v) for k, v in parameters.items() if k in _SHOWN_PARAMETERS},
+    )
+
+
+@sensitive_variables("result", "refresh_token")
+def _tokens(result: dict[str, Any], *, refresh_token: str | None) -> Tokens:
+    """The answer's tokens, verified as the callback verifies its own (`TokenInvalid` if not)."""
+    return tokens_verified(
+        id_token=result.get("IdToken"),
+        access_token=result.get("AccessToken"),
+        # A refresh answer carries a new refresh token only when the client rotates them.
+        refresh_token=result.get("RefreshToken") or refresh_token,
+    )
+
+
+def totp_uri(*, secret: str, username: str) -> str:
+    """The otpauth:// URI authenticator apps read from the QR code."""
+    issuer = quote(TOTP_ISSUER)
+    return f"otpauth://totp/{issuer}:{quote(username)}?secret={secret}&issuer={issuer}"
+
+
+def totp_secret(response: dict[str, Any], *, username: str) -> TotpSecret:
+    secret = response["SecretCode"]
+    uri = totp_uri(secret=secret, username=username)
+    return TotpSecret(secret=secret, uri=uri, session=response.get("Session"))
+
+
+def attributes_allowed(attributes: dict[str, str]) -> dict[str, str]:
+    """Only the allow-listed attributes, whatever the caller passed."""
+    return {k: v for k, v in attributes.items() if k in settings.COGNITO_USER_ATTRIBUTES and v}
+
+
+@sensitive_variables("digest")
+def secret_hash(username: str) -> str:
+    """SECRET_HASH = base64(HMAC-SHA256(client secret, username + client id))."""
+    message = (username + settings.COGNITO_CLIENT_ID).encode()
+    digest = hmac.new(settings.COGNITO_CLIENT_SECRET.encode(), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _secret_hash(username: str) -> dict[str, str]:
+    return {"SECRET_HASH": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
+
+
+def secret_hash_param(username: str) -> dict[str, str]:
+    return {"SecretHash": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
+
+
+def _json_list(value: str | None) -> list[str]:
+    try:
+        items = json.loads(value or "[]")
+    except ValueError:
+        return []
+    return [str(item) for item in items] if isinstance(items, list) else []
+
+
+def _policy_rules(policy: dict[str, Any]) -> tuple[str, ...]:
+    rules = [f"At least {policy.get('MinimumLength', 8)} characters"]
+    for key, text in (
+        ("RequireUppercase", "an upper-case letter"),
+        ("RequireLowercase", "a lower-case letter"),
+        ("RequireNumbers", "a number"),
+        ("RequireSymbols", "a symbol"),
+    ):
+        if policy.get(key):
+            rules.append(f"At least {text}")
+    return tuple(rules)
+
+
+def stored_tokens_refresh(current: Any) -> Tokens:
+    """The refresher of API sign-in sessions (accounts.session.REFRESHERS)."""
+    return tokens_refresh(
+        refresh_token=current.refresh_token,
+        username=current.username,
+        previous_claims=current.identity,
+    )
