@@ -128,12 +128,14 @@ def env_example_names() -> set[str]:
 
 
 def test_contract_lists_every_url() -> None:
-    assert missing_from(CONTRACT.read_text(), [*CONTRACT_URLS, *url_routes()]) == []
+    missing = missing_from(CONTRACT.read_text(), [*CONTRACT_URLS, *url_routes()])
+
+    assert missing == [], "add them to docs/contract.md's Stable URLs table"
 
 
 def test_contract_lists_every_url_name() -> None:
     # Templates and tests reverse these names: the contract's table says which path each one is.
-    assert missing_from(CONTRACT.read_text(), url_names()) == []
+    assert missing_from(CONTRACT.read_text(), url_names()) == [], "docs/contract.md, Stable URLs"
 
 
 @pytest.mark.parametrize("url", CONTRACT_URLS)
@@ -142,7 +144,9 @@ def test_every_contract_url_is_served(url: str) -> None:
 
 
 def test_configuration_lists_every_environment_variable() -> None:
-    assert missing_from(CONFIGURATION.read_text(), settings_variables()) == []
+    missing = missing_from(CONFIGURATION.read_text(), settings_variables())
+
+    assert missing == [], "add them to docs/configuration.md's table"
 
 
 def test_env_example_lists_every_environment_variable() -> None:
@@ -150,7 +154,9 @@ def test_env_example_lists_every_environment_variable() -> None:
 
 
 def test_contract_lists_every_data_testid() -> None:
-    assert missing_from(CONTRACT.read_text(), [*CONTRACT_TESTIDS, *page_testids()]) == []
+    missing = missing_from(CONTRACT.read_text(), [*CONTRACT_TESTIDS, *page_testids()])
+
+    assert missing == [], "add them to docs/contract.md's Stable selectors table"
 
 
 def test_contract_lists_the_manifest_keys_and_demo_options() -> None:
