@@ -420,3 +420,28 @@ class SignOutEverywhereForm(SignedInForm):
         cleaned = super().clean()
         self.call(services.signout_everywhere, access_token=self.access_token)
         return cleaned
+
+
+class AuthEventFeedbackForm(SignedInForm):
+    """ "This was me" or "This wasn't me" on one of the signed-in user's own auth events."""
+
+    event = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    feedback = forms.ChoiceField(choices=[(v, v) for v in services.FEEDBACK_VALUES])
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        # Another user's event id is "not found" too: the pool looks it up under this user only.
+        "not_found": "That sign-in is not in your recent activity.",
+        "threat_protection_off": "Sign-in activity is not recorded for this site.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            self.call(
+                services.auth_event_feedback_update,
+                username=self.account,
+                event_id=cleaned["event"],
+                value=cleaned["feedback"],
+            )
+        return cleaned
