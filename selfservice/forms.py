@@ -238,6 +238,10 @@ class ReauthenticateForm(SignedInForm):
         **USERPOOL_ERRORS,
         "not_authorized": "That password is not right.",
         "password_reset_required": "You must choose a new password: sign out and reset it.",
+        "password_compromised": (
+            "Your password appeared in a data breach on another site, so it can no longer be "
+            "used: sign out and reset it."
+        ),
     }
 
     @sensitive_variables("cleaned", "password", "result")

@@ -63,7 +63,7 @@ USERPOOL_ERRORS = {
     ),
     "password_compromised": (
         "Your password appeared in a data breach on another site, so it can no longer be used "
-        "here. Please choose a new password: ask for a reset code below."
+        "here. Please choose a new password with a reset code we send you."
     ),
     "password_leaked": (
         "This password is known to have been leaked in a data breach elsewhere, so it cannot be "

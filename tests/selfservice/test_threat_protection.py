@@ -158,3 +158,19 @@ def test_nothing_about_another_users_events_is_visible_or_changeable(
     assert "192.0.2.77" not in page and erins not in page
     assert tried.status_code == 400 and failure(tried) == "not_found"
     assert "EventFeedback" not in events_of("erin")[0]
+
+
+def test_re_entering_a_password_found_leaked_says_so(
+    emulator: Any, client: Client, api_signed_in: Any
+) -> None:
+    api_signed_in("bob")
+    accepted = client.post("/accounts/reauthenticate/", {"password": USERS["bob"].password})
+    aws.client("cognito-idp").admin_set_user_password(
+        UserPoolId=seed.USER_POOL_ID, Username="bob", Password=LEAKED, Permanent=True
+    )
+
+    refused = client.post("/accounts/reauthenticate/", {"password": LEAKED})
+
+    assert accepted.status_code == 302
+    assert refused.status_code == 400 and failure(refused) == "password_compromised"
+    assert "appeared in a data breach" in refused.content.decode()
