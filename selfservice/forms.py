@@ -238,6 +238,10 @@ class ReauthenticateForm(SignedInForm):
         **USERPOOL_ERRORS,
         "not_authorized": "That password is not right.",
         "password_reset_required": "You must choose a new password: sign out and reset it.",
+        "password_compromised": (
+            "Your password appeared in a data breach on another site, so it can no longer be "
+            "used: sign out and reset it."
+        ),
     }
 
     @sensitive_variables("cleaned", "password", "result")
@@ -419,4 +423,29 @@ class SignOutEverywhereForm(SignedInForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self.call(services.signout_everywhere, access_token=self.access_token)
+        return cleaned
+
+
+class AuthEventFeedbackForm(SignedInForm):
+    """ "This was me" or "This wasn't me" on one of the signed-in user's own auth events."""
+
+    event = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    feedback = forms.ChoiceField(choices=[(v, v) for v in services.FEEDBACK_VALUES])
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        # Another user's event id is "not found" too: the pool looks it up under this user only.
+        "not_found": "That sign-in is not in your recent activity.",
+        "threat_protection_off": "Sign-in activity is not recorded for this site.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            self.call(
+                services.auth_event_feedback_update,
+                username=self.account,
+                event_id=cleaned["event"],
+                value=cleaned["feedback"],
+            )
         return cleaned

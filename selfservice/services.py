@@ -6,6 +6,7 @@ Calls go through signin.services' `call`, so failures leave as the same `UserPoo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from signin.services import (
     call,
     secret_hash_param,
     totp_secret,
+    user_context_data,
 )
 
 # The factor kinds (signin.services.STEPS) as GetUser names them, and SetUserMFAPreference's keys.
@@ -49,6 +51,26 @@ class Profile:
     mfa_preferred: str | None
 
 
+@dataclass(frozen=True)
+class AuthEvent:
+    """One sign-in (or sign-up, password change) as the pool's threat protection recorded it."""
+
+    id: str
+    kind: str  # SignIn, SignUp, PasswordChange, ForgotPassword
+    created: datetime
+    address: str
+    device: str  # the browser's user agent, when the app told the pool
+    risk: str  # Low, Medium, High, or "" when the pool saw no risk
+    decision: str  # NoRisk, AccountTakeover, Block
+    outcome: str  # Pass, Fail, InProgress
+    compromised: bool  # the password was on a list of leaked ones
+    feedback: str  # Valid or Invalid once someone answered, else ""
+
+
+# The answers "This was me" and "This wasn't me" (AdminUpdateAuthEventFeedback's values).
+FEEDBACK_VALUES = {"valid": "Valid", "invalid": "Invalid"}
+
+
 # --- sign-up and passwords ----------------------------------------------------------------------
 
 
@@ -63,7 +85,7 @@ def signup_create(
         Username=username,
         Password=password,
         UserAttributes=[{"Name": k, "Value": v} for k, v in attributes_allowed(attributes).items()],
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
     return None if response.get("UserConfirmed") else _delivery(response)
@@ -77,7 +99,7 @@ def signup_confirm(*, username: str, code: str, address: str) -> None:
         ClientId=settings.COGNITO_CLIENT_ID,
         Username=username,
         ConfirmationCode=code,
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
 
@@ -88,7 +110,7 @@ def signup_code_resend(*, username: str, address: str) -> CodeDelivery | None:
         "resend_confirmation_code",
         ClientId=settings.COGNITO_CLIENT_ID,
         Username=username,
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
     return _delivery(response)
@@ -101,7 +123,7 @@ def password_forgot(*, username: str, address: str) -> CodeDelivery | None:
             "forgot_password",
             ClientId=settings.COGNITO_CLIENT_ID,
             Username=username,
-            UserContextData={"IpAddress": address},
+            UserContextData=user_context_data(address),
             **secret_hash_param(username),
         )
     except UserPoolError as error:
@@ -121,7 +143,7 @@ def password_reset(*, username: str, code: str, password: str, address: str) -> 
         Username=username,
         ConfirmationCode=code,
         Password=password,
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
 
@@ -211,6 +233,51 @@ def totp_verify(*, access_token: str, code: str) -> None:
 def signout_everywhere(*, access_token: str) -> None:
     """End every session of this user (GlobalSignOut): all refresh tokens stop working."""
     call("global_sign_out", AccessToken=access_token)
+
+
+# --- sign-in activity (threat protection) -------------------------------------------------------
+
+
+def auth_events_list(*, username: str, limit: int = 20) -> list[AuthEvent]:
+    """The user's newest auth events (AdminListUserAuthEvents, with the app's AWS credentials).
+
+    `username` must come from the session's verified tokens, never from the request.
+    """
+    response = call(
+        "admin_list_user_auth_events",
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=username,
+        MaxResults=limit,
+    )
+    return [_auth_event(event) for event in response.get("AuthEvents") or []]
+
+
+def auth_event_feedback_update(*, username: str, event_id: str, value: str) -> None:
+    """Record "this was me" (valid) or "this wasn't me" (invalid) on one of the user's events."""
+    call(
+        "admin_update_auth_event_feedback",
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=username,
+        EventId=event_id,
+        FeedbackValue=FEEDBACK_VALUES[value],
+    )
+
+
+def _auth_event(event: dict[str, Any]) -> AuthEvent:
+    risk = event.get("EventRisk") or {}
+    context = event.get("EventContextData") or {}
+    return AuthEvent(
+        id=str(event.get("EventId", "")),
+        kind=str(event.get("EventType", "")),
+        created=event["CreationDate"],
+        address=str(context.get("IpAddress", "")),
+        device=str(context.get("DeviceName", "")),
+        risk=str(risk.get("RiskLevel", "")),
+        decision=str(risk.get("RiskDecision", "")),
+        outcome=str(event.get("EventResponse", "")),
+        compromised=bool(risk.get("CompromisedCredentialsDetected")),
+        feedback=str((event.get("EventFeedback") or {}).get("FeedbackValue", "")),
+    )
 
 
 def _delivery(response: dict[str, Any]) -> CodeDelivery | None:

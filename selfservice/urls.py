@@ -17,5 +17,6 @@ urlpatterns = [
     path("profile/verify/", views.profile_verify, name="profile_verify"),
     path("mfa/", views.mfa, name="mfa"),
     path("mfa/totp/", views.mfa_totp, name="mfa_totp"),
+    path("activity/", views.activity, name="activity"),
     path("signout/everywhere/", views.signout_everywhere, name="signout_everywhere"),
 ]

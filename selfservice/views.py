@@ -28,6 +28,7 @@ from accounts.services import logout_url
 from accounts.session import PROVEN_AT, StoredTokens, proof_record, tokens_get, tokens_pop
 from accounts.tokens import TokenInvalid, token_validator
 from selfservice.forms import (
+    AuthEventFeedbackForm,
     ChangePasswordForm,
     ConfirmSignupForm,
     ForgotPasswordForm,
@@ -41,7 +42,7 @@ from selfservice.forms import (
     TotpEnrolForm,
     VerifyEmailForm,
 )
-from selfservice.services import Profile, profile_get, totp_associate
+from selfservice.services import AuthEvent, Profile, auth_events_list, profile_get, totp_associate
 from signin.forms import totp_context
 from signin.services import TotpSecret, UserPoolError, password_policy_get
 from signin.session import CONFIRMING_USERNAME, RESETTING_USERNAME
@@ -335,6 +336,38 @@ def signout_everywhere(request: HttpRequest, tokens: StoredTokens) -> HttpRespon
     logger.info("event=logout_everywhere user_id=%s", user.pk)
     messages.info(request, "You are signed out on every device.")
     return redirect(logout_url())
+
+
+@csrf_protect
+@never_cache
+@api_tokens_required
+def activity(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Recent sign-in activity (AdminListUserAuthEvents), each with "This was me" or not."""
+    form = AuthEventFeedbackForm(request.POST or None, tokens=tokens, request=request)
+    if request.method == "POST" and form.is_valid():
+        messages.success(request, _FEEDBACK_RECORDED[form.cleaned_data["feedback"]])
+        return redirect("selfservice:activity")
+    events, failure = _auth_events_or_failure(tokens)
+    return form_page(
+        request, "selfservice/activity.html", form, events=events, events_failure=failure
+    )
+
+
+_FEEDBACK_RECORDED = {
+    "valid": "Thank you: that sign-in is marked as yours.",
+    "invalid": (
+        "That sign-in is marked as not yours. Please change your password now, then sign out "
+        "on every device."
+    ),
+}
+
+
+def _auth_events_or_failure(tokens: StoredTokens) -> tuple[list[AuthEvent], str]:
+    """The session user's own events (the username comes from its tokens), or why there are none."""
+    try:
+        return auth_events_list(username=tokens.username), ""
+    except UserPoolError as failure:
+        return [], AuthEventFeedbackForm.message(failure.code)
 
 
 _SESSION_ENDED = "Your session has ended or cannot change account settings. Please sign in again."

@@ -27,6 +27,9 @@ from signin import ratelimit, services
 from signin.ratelimit import client_address
 from signin.session import SigninAttempt, signin_attempt_save
 
+# The request headers the pool may see (ContextData.HttpHeaders): never Cookie or Authorization.
+_CONTEXT_HEADERS = {"User-Agent": "HTTP_USER_AGENT", "Accept-Language": "HTTP_ACCEPT_LANGUAGE"}
+
 # Second factors by the kind signin.services.STEPS names them.
 FACTOR_LABELS = {"totp": "Authenticator app", "sms": "Text message", "email": "Email"}
 
@@ -49,6 +52,20 @@ USERPOOL_ERRORS = {
     "incomplete_token_response": "We could not verify your sign-in. Please sign in again.",
     "token_revoked": "Your session has ended. Please sign in again.",
     "unexpected": "Something went wrong on our side. Please try again later.",
+    # Threat protection (cognito-facts: the pool's risk configuration).
+    "blocked_by_risk": (
+        "This sign-in was blocked for security reasons: it came from a network or device that "
+        "looks risky. If this was you, try again from a network you usually use. If it was not "
+        "you, reset your password now."
+    ),
+    "password_compromised": (
+        "Your password appeared in a data breach on another site, so it can no longer be used "
+        "here. Please choose a new password with a reset code we send you."
+    ),
+    "password_leaked": (
+        "This password is known to have been leaked in a data breach elsewhere, so it cannot be "
+        "used. Please choose a different password."
+    ),
 }
 WRONG_CODE = "That code is not right. Please check it and try again."
 EXPIRED_CODE = "That code has expired. Please ask for a new one."
@@ -116,7 +133,8 @@ class UserPoolForm(forms.Form):
         if slot is None:
             self.fail("rate_limited")
         try:
-            return service(**params)
+            with services.browser_context(browser_of(self.request)):
+                return service(**params)
         except BoundaryError as error:  # the pool's (UserPoolError), or the validator's
             if error.code in COUNTED_FAILURES:
                 slot.keep()
@@ -140,6 +158,16 @@ class UserPoolForm(forms.Form):
     @property
     def failure_status(self) -> int:
         return status_of(self.failure_code)
+
+
+def browser_of(request: HttpRequest) -> services.Browser:
+    """The browser as the pool's threat protection sees it: safe headers and the page's path."""
+    headers = tuple(
+        (name, request.META[key][:256])
+        for name, key in _CONTEXT_HEADERS.items()
+        if key in request.META
+    )
+    return services.Browser(headers=headers, path=request.path)
 
 
 class SigninForm(UserPoolForm):

@@ -11,13 +11,18 @@ selfservice.services makes its account calls through `call` too.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -90,6 +95,8 @@ _ERRORS = {
     "MFAMethodNotFoundException": "mfa_not_set_up",
     "UserLambdaValidationException": "rejected",
     "InternalErrorException": "unavailable",
+    "ResourceNotFoundException": "not_found",
+    "UserPoolAddOnNotEnabledException": "threat_protection_off",
 }
 # NotAuthorizedException means several things; its message tells which (cognito-facts 5.1).
 _NOT_AUTHORIZED_MESSAGES = {
@@ -97,6 +104,16 @@ _NOT_AUTHORIZED_MESSAGES = {
     "Invalid session for the user, session is expired.": "session_expired",
     "Access Token has been revoked": "token_revoked",
     "Access Token has expired": "token_revoked",
+    # Threat protection blocked the sign-in (a blocked address, or a risk level set to block).
+    "Unable to login because of security reasons.": "blocked_by_risk",
+}
+# Threat protection found the password on a list of leaked ones (sign-up, reset, change).
+_INVALID_PASSWORD_MESSAGES = {
+    "Provided password cannot be used for security reasons.": "password_leaked",
+}
+_BY_MESSAGE = {
+    "NotAuthorizedException": _NOT_AUTHORIZED_MESSAGES,
+    "InvalidPasswordException": _INVALID_PASSWORD_MESSAGES,
 }
 # Operations an older endpoint may not know: refresh then falls back to REFRESH_TOKEN_AUTH.
 _UNSUPPORTED = {
@@ -179,9 +196,92 @@ class PasswordPolicy:
     rules: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Browser:
+    """What the pool's threat protection is told about the browser besides its address."""
+
+    headers: tuple[tuple[str, str], ...] = ()  # safe headers only: never Cookie or Authorization
+    path: str = ""
+
+
+# The browser of the form whose call is running (signin.forms.UserPoolForm.call sets it): every
+# call that sends the user's address sends this too, without each signature carrying it.
+_NO_BROWSER = Browser()
+_browser: ContextVar[Browser] = ContextVar("userpool_browser", default=_NO_BROWSER)
+
+
+@contextmanager
+def browser_context(browser: Browser) -> Iterator[None]:
+    """Calls made inside tell the pool about this browser."""
+    token = _browser.set(browser)
+    try:
+        yield
+    finally:
+        _browser.reset(token)
+
+
+def user_context_data(address: str) -> dict[str, str]:
+    """UserContextData (the public operations): the user's address.
+
+    EncodedData is left out: Cognito reads it as its browser SDK's device fingerprint, which a
+    server cannot make, and a made-up value is not what it expects.
+    """
+    return {"IpAddress": address}
+
+
 # --- sign-in ------------------------------------------------------------------------------------
 
 
+def _compromised_told(start: Any) -> Any:
+    """A sign-in the pool refused because the (right) password was leaked says so.
+
+    The demo client hides the account's new RESET_REQUIRED state behind "Incorrect username or
+    password" (PreventUserExistenceErrors); the pool's own record of this sign-in tells.
+    """
+
+    @functools.wraps(start)
+    def signin_start(*, username: str, password: str, address: str) -> Tokens | Challenge:
+        try:
+            return start(username=username, password=password, address=address)
+        except UserPoolError as error:
+            if error.code in _MAY_BE_COMPROMISED and _compromised_just_now(username, address):
+                raise UserPoolError("password_compromised") from None
+            raise
+
+    return signin_start
+
+
+_MAY_BE_COMPROMISED = {"not_authorized", "password_reset_required"}
+# How recent the pool's compromised-credentials event must be to be this sign-in's own.
+_COMPROMISED_EVENT_SECONDS = 60
+
+
+def _compromised_just_now(username: str, address: str) -> bool:
+    """Whether the user's newest auth event is a sign-in from this address whose password was
+    right and leaked (AdminListUserAuthEvents; needs the app's AWS credentials)."""
+    try:
+        events = call(
+            "admin_list_user_auth_events",
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            Username=username,
+            MaxResults=1,
+        ).get("AuthEvents") or [{}]
+    except UserPoolError:  # no credentials, no threat protection, no such user
+        return False
+    event = events[0]
+    created = event.get("CreationDate")
+    return (
+        event.get("EventType") == "SignIn"
+        and (event.get("EventContextData") or {}).get("IpAddress") == address
+        and bool((event.get("EventRisk") or {}).get("CompromisedCredentialsDetected"))
+        and {"ChallengeName": "Password", "ChallengeResponse": "Success"}
+        in (event.get("ChallengeResponses") or [])
+        and isinstance(created, datetime)
+        and (datetime.now(UTC) - created).total_seconds() < _COMPROMISED_EVENT_SECONDS
+    )
+
+
+@_compromised_told
 @sensitive_variables("password", "srp", "answers", "response")
 def signin_start(*, username: str, password: str, address: str) -> Tokens | Challenge:
     """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting."""
@@ -376,8 +476,8 @@ def _mapped(operation: str, error: ClientError) -> UserPoolError:
     http_status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     if code in _UNSUPPORTED:
         return _Unsupported()
-    if code == "NotAuthorizedException" and message in _NOT_AUTHORIZED_MESSAGES:
-        app_code = _NOT_AUTHORIZED_MESSAGES[message]
+    if message in _BY_MESSAGE.get(code, {}):
+        app_code = _BY_MESSAGE[code][message]
     elif code in _ERRORS:
         app_code = _ERRORS[code]
     elif http_status >= 500:
@@ -405,7 +505,7 @@ def _initiate(flow: str, params: dict[str, str], *, address: str | None) -> dict
         ClientId=settings.COGNITO_CLIENT_ID,
         AuthFlow=flow,
         AuthParameters=params,
-        **({"UserContextData": {"IpAddress": address}} if address else {}),
+        **({"UserContextData": user_context_data(address)} if address else {}),
     )
 
 
@@ -426,19 +526,20 @@ def _respond(
             **params,
             **_admin_context(address),
         )
-    return call("respond_to_auth_challenge", UserContextData={"IpAddress": address}, **params)
+    return call("respond_to_auth_challenge", UserContextData=user_context_data(address), **params)
 
 
 def _admin_context(address: str | None) -> dict[str, Any]:
     # The admin operations take the user's context as ContextData, with the server named.
     if not address:
         return {}
+    browser = _browser.get()
     return {
         "ContextData": {
             "IpAddress": address,
             "ServerName": urlsplit(settings.APP_URL).hostname or "localhost",
-            "ServerPath": "/accounts/signin/",
-            "HttpHeaders": [],
+            "ServerPath": browser.path or "/accounts/signin/",
+            "HttpHeaders": [{"headerName": n, "headerValue": v} for n, v in browser.headers],
         }
     }
 

@@ -43,6 +43,7 @@ _ATTEMPT_ENDED = {
 _ACCOUNT_STEPS = {
     "user_not_confirmed": (CONFIRMING_USERNAME, "selfservice:signup_confirm"),
     "password_reset_required": (RESETTING_USERNAME, "selfservice:password_forgot"),
+    "password_compromised": (RESETTING_USERNAME, "selfservice:password_forgot"),
 }
 
 
