@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,16 @@ STEPS = {
     "NEW_PASSWORD_REQUIRED": Step("new_password", "NEW_PASSWORD"),
     "CUSTOM_CHALLENGE": Step("custom_challenge", "ANSWER"),
 }
+# The first factors of choice-based sign-in (USER_AUTH), by Cognito's name. EMAIL_OTP is also a
+# second factor above: a challenge is a first factor's when USER_AUTH asked for it (`first_factor`).
+FIRST_FACTOR_STEPS = {
+    "SELECT_CHALLENGE": Step("choose_first_factor", "ANSWER"),
+    "EMAIL_OTP": Step("email_code", "EMAIL_OTP_CODE", factor="email"),
+    "SMS_OTP": Step("sms_code", "SMS_OTP_CODE", factor="sms"),
+    "WEB_AUTHN": Step("passkey", "CREDENTIAL", factor="passkey"),
+}
+# Each first factor's USER_AUTH name, by the kind the sign-in page offers.
+FIRST_FACTORS = {step.factor: name for name, step in FIRST_FACTOR_STEPS.items() if step.factor}
 # Each second factor's challenge, by its kind.
 FACTORS = {step.factor: name for name, step in STEPS.items() if step.factor}
 # The public challenge parameters a step may show; everything else Cognito sends is dropped.
@@ -62,6 +73,8 @@ _SHOWN_PARAMETERS = {
     "MFAS_CAN_CHOOSE",
     "MFAS_CAN_SETUP",
     "requiredAttributes",
+    "CREDENTIAL_REQUEST_OPTIONS",  # the browser's navigator.credentials.get() options: public
+    "AVAILABLE_CHALLENGES",  # SELECT_CHALLENGE's AvailableChallenges, kept as a JSON list
 }
 # The name authenticator apps show beside the account.
 TOTP_ISSUER = "Cognito reference app"
@@ -90,6 +103,15 @@ _ERRORS = {
     "MFAMethodNotFoundException": "mfa_not_set_up",
     "UserLambdaValidationException": "rejected",
     "InternalErrorException": "unavailable",
+    # Passkeys (issue 15): registration's refusals; a sign-in's are NotAuthorizedException.
+    "WebAuthnChallengeNotFoundException": "passkey_expired",
+    "WebAuthnClientMismatchException": "passkey_expired",
+    "WebAuthnOriginNotAllowedException": "passkey_wrong_site",
+    "WebAuthnRelyingPartyMismatchException": "passkey_wrong_site",
+    "WebAuthnCredentialNotSupportedException": "passkey_not_supported",
+    "WebAuthnNotEnabledException": "passkeys_off",
+    "WebAuthnConfigurationMissingException": "passkeys_off",
+    "ResourceNotFoundException": "not_found",
 }
 # NotAuthorizedException means several things; its message tells which (cognito-facts 5.1).
 _NOT_AUTHORIZED_MESSAGES = {
@@ -119,16 +141,32 @@ class Challenge:
     session: str
     username: str  # the internal username: SECRET_HASH and every response must use it
     parameters: dict[str, str] = field(default_factory=dict)
+    first_factor: bool = False  # asked by USER_AUTH before any password (`FIRST_FACTOR_STEPS`)
+
+    @property
+    def _steps(self) -> dict[str, Step]:
+        return FIRST_FACTOR_STEPS if self.first_factor else STEPS
 
     @property
     def step(self) -> str:
         """The app's step that answers this challenge (`STEPS`); "" when the app has none."""
-        return STEPS[self.name].name if self.name in STEPS else ""
+        return self._steps[self.name].name if self.name in self._steps else ""
 
     @property
     def factor(self) -> str:
-        """The second factor a code step asks for: totp, sms, email; "" for other steps."""
-        return STEPS[self.name].factor if self.name in STEPS else ""
+        """The factor a code step asks for: totp, sms, email (passkey); "" for other steps."""
+        return self._steps[self.name].factor if self.name in self._steps else ""
+
+    @property
+    def available_factors(self) -> list[str]:
+        """SELECT_CHALLENGE's first factors the user may use, as the app names them."""
+        names = _json_list(self.parameters.get("AVAILABLE_CHALLENGES"))
+        return [kind for kind, name in FIRST_FACTORS.items() if name in names]
+
+    @property
+    def request_options(self) -> str:
+        """WEB_AUTHN's CREDENTIAL_REQUEST_OPTIONS (JSON) for navigator.credentials.get()."""
+        return self.parameters.get("CREDENTIAL_REQUEST_OPTIONS", "")
 
     @property
     def destination(self) -> str:
@@ -225,6 +263,68 @@ def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
     return Challenge(name="CUSTOM_CHALLENGE", session="", username=username)
 
 
+def first_factor_start(*, username: str, factor: str, address: str) -> Tokens | Challenge:
+    """Start choice-based sign-in (USER_AUTH) with the first factor the user picked.
+
+    `factor` is email, sms, passkey, or "" for the pool's choice (SELECT_CHALLENGE). When the
+    user may not use the factor (no verified address, no passkey, or MFA on: Cognito offers
+    passwordless factors only to users without MFA), the pool answers SELECT_CHALLENGE without it;
+    an unconfirmed account, or one whose password must be reset, is refused. Both get a decoy of
+    the factor's step, as an unknown user gets, so the answer never tells how an account stands.
+    """
+    params = {"USERNAME": username, **_secret_hash(username)}
+    if factor:
+        params["PREFERRED_CHALLENGE"] = FIRST_FACTORS[factor]
+    try:
+        started = _initiate("USER_AUTH", params, address=address)
+        result = _result(started, username=username, first_factor=True)
+    except UserPoolError as error:
+        if error.code not in _HIDDEN_STANDINGS or not factor:
+            raise
+        return first_factor_decoy(username=username, factor=factor)
+    if factor and isinstance(result, Challenge) and result.name != FIRST_FACTORS[factor]:
+        return first_factor_decoy(username=username, factor=factor)
+    return result
+
+
+def first_factor_decoy(*, username: str, factor: str) -> Challenge:
+    """The step of `factor` with no Session: no answer passes it (see `_decoy_answer`)."""
+    parameters = {}
+    if factor == "passkey":
+        # As the pool's options for a name with no passkey: a fresh challenge, no credentials.
+        challenge = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        options = {"challenge": challenge, "allowCredentials": [], "userVerification": "required"}
+        parameters["CREDENTIAL_REQUEST_OPTIONS"] = json.dumps(options)
+    return Challenge(
+        name=FIRST_FACTORS[factor],
+        session="",
+        username=username,
+        parameters=parameters,
+        first_factor=True,
+    )
+
+
+@sensitive_variables("answer", "responses")
+def first_factor_answer(*, challenge: Challenge, answer: str, address: str) -> Tokens | Challenge:
+    """Answer a USER_AUTH step: a chosen factor, an emailed or texted code, a passkey's CREDENTIAL.
+
+    A chosen factor the user may not use gets that factor's decoy (see `first_factor_start`).
+    """
+    if not challenge.session:
+        return _decoy_answer(challenge)
+    step = FIRST_FACTOR_STEPS.get(challenge.name)
+    if step is None or not challenge.first_factor:
+        raise UserPoolError("unsupported_challenge")
+    if step.name == "choose_first_factor":
+        if answer not in challenge.available_factors:
+            return first_factor_decoy(username=challenge.username, factor=answer)
+        answer = FIRST_FACTORS[answer]
+    responses = {step.answer_key: answer, "USERNAME": challenge.username}
+    responses |= _secret_hash(challenge.username)
+    response = _respond(challenge.name, challenge.session, responses, address=address)
+    return _result(response, username=challenge.username, first_factor=True)
+
+
 # What a code sign-in must not reveal about an account that exists.
 _HIDDEN_STANDINGS = {"user_not_confirmed", "password_reset_required"}
 
@@ -258,7 +358,7 @@ def _decoy_answer(challenge: Challenge) -> Challenge:
     tries = int(challenge.parameters.get("DECOY_TRIES", "0")) + 1
     if tries >= _CUSTOM_CODE_TRIES:
         raise UserPoolError("not_authorized")
-    return replace(challenge, parameters={"DECOY_TRIES": str(tries)})
+    return replace(challenge, parameters={**challenge.parameters, "DECOY_TRIES": str(tries)})
 
 
 # The sample custom-auth trigger's tries per code (emulator/triggers.py MAX_CODE_TRIES).
@@ -444,20 +544,30 @@ def _admin_context(address: str | None) -> dict[str, Any]:
 
 
 @sensitive_variables("response")
-def _result(response: dict[str, Any], *, username: str) -> Tokens | Challenge:
-    """Tokens when Cognito issued them, else the next challenge; an unknown one fails closed."""
+def _result(
+    response: dict[str, Any], *, username: str, first_factor: bool = False
+) -> Tokens | Challenge:
+    """Tokens when Cognito issued them, else the next challenge; an unknown one fails closed.
+
+    USER_AUTH's first answer (or the answer to its SELECT_CHALLENGE) asks for a first factor;
+    a challenge after a password is a second factor, as in USER_SRP_AUTH.
+    """
     if "AuthenticationResult" in response:
         return _tokens(response["AuthenticationResult"], refresh_token=None)
     name = response.get("ChallengeName")
-    if name not in STEPS or not response.get("Session"):
+    first_factor = first_factor and name in FIRST_FACTOR_STEPS
+    if (name not in STEPS and not first_factor) or not response.get("Session"):
         logger.warning("event=challenge_unsupported challenge=%s", str(name)[:40])
         raise UserPoolError("unsupported_challenge")
-    parameters = response.get("ChallengeParameters") or {}
+    parameters = dict(response.get("ChallengeParameters") or {})
+    if "AvailableChallenges" in response:
+        parameters["AVAILABLE_CHALLENGES"] = json.dumps(response["AvailableChallenges"])
     return Challenge(
         name=name,
         session=response["Session"],
         username=parameters.get("USER_ID_FOR_SRP") or parameters.get("USERNAME") or username,
         parameters={k: str(v) for k, v in parameters.items() if k in _SHOWN_PARAMETERS},
+        first_factor=first_factor,
     )
 
 
@@ -503,6 +613,29 @@ def _secret_hash(username: str) -> dict[str, str]:
 
 def secret_hash_param(username: str) -> dict[str, str]:
     return {"SecretHash": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
+
+
+_factors_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def first_factors_offered() -> tuple[str, ...]:
+    """The passwordless first factors the pool allows (SignInPolicy), as the app names them.
+
+    The same for every visitor: which factors one account may use is never shown (see
+    `first_factor_start`). Without an answer from the pool, none: the password form stays.
+    """
+    cached = _factors_cache.get(settings.COGNITO_USER_POOL_ID)
+    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
+    except (UserPoolError, KeyError):
+        return ()
+    allowed = (pool.get("Policies", {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors")
+    factors = tuple(kind for kind, name in FIRST_FACTORS.items() if name in (allowed or ()))
+    with _policy_lock:
+        _factors_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), factors)
+    return factors
 
 
 def _json_list(value: str | None) -> list[str]:

@@ -71,7 +71,7 @@ def signin(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 def code(request: HttpRequest) -> HttpResponse:
-    """Sign in with a one-time code sent by email instead of a password (CUSTOM_AUTH)."""
+    """Sign in without a password (USER_AUTH): an emailed or texted code, a passkey, a choice."""
     form = CodeSigninForm(request.POST, request=request)
     if not form.is_valid():
         logger.warning("event=signin_failed flow=api_code reason=%s", form.failure_code)
