@@ -17,5 +17,8 @@ urlpatterns = [
     path("profile/verify/", views.profile_verify, name="profile_verify"),
     path("mfa/", views.mfa, name="mfa"),
     path("mfa/totp/", views.mfa_totp, name="mfa_totp"),
+    path("passkeys/", views.passkeys, name="passkeys"),
+    path("passkeys/add/", views.passkey_add, name="passkey_add"),
+    path("passkeys/remove/", views.passkey_remove, name="passkey_remove"),
     path("signout/everywhere/", views.signout_everywhere, name="signout_everywhere"),
 ]

@@ -354,9 +354,9 @@ def challenge_answer(
 
 
 def _decoy_answer(challenge: Challenge) -> Challenge:
-    """A decoy takes wrong answers as the pool's code challenge does: three, then it ends."""
+    """A decoy takes wrong answers as the pool's step does: a code three, a passkey one."""
     tries = int(challenge.parameters.get("DECOY_TRIES", "0")) + 1
-    if tries >= _CUSTOM_CODE_TRIES:
+    if tries >= _CUSTOM_CODE_TRIES or challenge.name == "WEB_AUTHN":
         raise UserPoolError("not_authorized")
     return replace(challenge, parameters={**challenge.parameters, "DECOY_TRIES": str(tries)})
 
