@@ -484,3 +484,22 @@ class PasskeyRemoveForm(SignedInForm):
                 credential_id=credential_id,
             )
         return cleaned
+
+
+class DeviceForgetForm(SignedInForm):
+    """Forget one of the user's remembered devices, by its key."""
+
+    device_key = forms.CharField(max_length=128, widget=forms.HiddenInput)
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "not_authorized": "Your session has ended. Please sign in again.",
+        "not_found": "That device is not on your account (it may be forgotten already).",
+        "invalid_parameter": "That device is not on your account (it may be forgotten already).",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if device_key := cleaned.get("device_key"):
+            self.call(services.device_forget, access_token=self.access_token, device_key=device_key)
+        return cleaned

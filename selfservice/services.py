@@ -283,3 +283,46 @@ def passkey_registration_finish(*, access_token: str, credential: str) -> None:
 def passkey_delete(*, access_token: str, credential_id: str) -> None:
     """Remove one of the user's passkeys (DeleteWebAuthnCredential)."""
     call("delete_web_authn_credential", AccessToken=access_token, CredentialId=credential_id)
+
+
+# --- remembered devices -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    """One of the user's devices as ListDevices describes it."""
+
+    key: str
+    name: str
+    remembered: bool
+    created_at: datetime | None
+    last_used_at: datetime | None
+
+
+@sensitive_variables("access_token")
+def devices_list(*, access_token: str) -> list[Device]:
+    """The user's remembered devices (ListDevices, every page); others are not shown."""
+    found: list[Device] = []
+    params: dict[str, Any] = {"AccessToken": access_token, "Limit": 60}
+    while True:
+        response = call("list_devices", **params)
+        for item in response.get("Devices") or []:
+            attributes = {a["Name"]: a.get("Value", "") for a in item.get("DeviceAttributes", [])}
+            device = Device(
+                key=str(item.get("DeviceKey", "")),
+                name=attributes.get("device_name") or "Unnamed device",
+                remembered=attributes.get("dev:device_remembered_status") == "remembered",
+                created_at=item.get("DeviceCreateDate"),
+                last_used_at=item.get("DeviceLastAuthenticatedDate"),
+            )
+            if device.remembered:
+                found.append(device)
+        if not response.get("PaginationToken"):
+            return found
+        params["PaginationToken"] = response["PaginationToken"]
+
+
+@sensitive_variables("access_token")
+def device_forget(*, access_token: str, device_key: str) -> None:
+    """Forget one of the user's devices (ForgetDevice): its next sign-in asks for MFA again."""
+    call("forget_device", AccessToken=access_token, DeviceKey=device_key)

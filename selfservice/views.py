@@ -32,6 +32,7 @@ from accounts.tokens import TokenInvalid, token_validator
 from selfservice.forms import (
     ChangePasswordForm,
     ConfirmSignupForm,
+    DeviceForgetForm,
     ForgotPasswordForm,
     MfaSettingsForm,
     PasskeyAddForm,
@@ -45,7 +46,14 @@ from selfservice.forms import (
     TotpEnrolForm,
     VerifyEmailForm,
 )
-from selfservice.services import Profile, passkeys_list, profile_get, totp_associate
+from selfservice.services import (
+    Profile,
+    devices_list,
+    passkeys_list,
+    profile_get,
+    totp_associate,
+)
+from signin import devices as signin_devices
 from signin.forms import totp_context
 from signin.services import TotpSecret, UserPoolError, password_policy_get
 from signin.session import CONFIRMING_USERNAME, RESETTING_USERNAME
@@ -393,7 +401,35 @@ def passkey_remove(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     return redirect("selfservice:passkeys")
 
 
-def _first_error(form: PasskeyAddForm | PasskeyRemoveForm) -> str:
+@csrf_protect
+@never_cache
+@api_tokens_required
+def devices(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Your remembered devices (ListDevices): where sign-in skips the second factor."""
+    try:
+        listed = devices_list(access_token=tokens.access_token)
+    except UserPoolError as failure:
+        return error_page(request, DeviceForgetForm.message(failure.code), status_of(failure.code))
+    here = signin_devices.remembered_here(browser=signin_devices.browser_id(request))
+    return render(request, "selfservice/devices.html", {"devices": listed, "here": here})
+
+
+@require_POST
+@csrf_protect
+@never_cache
+@api_tokens_required
+def device_forget(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Forget a device (ForgetDevice), and this site's secret for it."""
+    form = DeviceForgetForm(request.POST, tokens=tokens, request=request)
+    if form.is_valid():
+        signin_devices.device_drop(device_key=form.cleaned_data["device_key"])
+        messages.success(request, "The device is forgotten.")
+    else:
+        messages.error(request, _first_error(form))
+    return redirect("selfservice:devices")
+
+
+def _first_error(form: PasskeyAddForm | PasskeyRemoveForm | DeviceForgetForm) -> str:
     errors = [*form.non_field_errors(), *(e for field in form.errors.values() for e in field)]
     return str(errors[0])
 

@@ -23,7 +23,7 @@ from accounts.errors import BoundaryError, status_of
 from accounts.forms import TRY_AGAIN_LATER, LoginStartForm
 from accounts.services import ManagedLoginError, token_revoke
 from accounts.tokens import Tokens
-from signin import ratelimit, services
+from signin import devices, ratelimit, services
 from signin.ratelimit import client_address
 from signin.session import SigninAttempt, signin_attempt_save
 
@@ -183,6 +183,9 @@ class SigninForm(UserPoolForm):
                 username=username,
                 password=password,
                 address=self.address,
+                device=devices.device_for(
+                    browser=devices.browser_id(self.request), username=username
+                ),
             )
         return cleaned
 
@@ -304,11 +307,20 @@ class MfaCodeForm(ChallengeForm):
     step, route = "mfa_code", "signin/mfa/"
 
     code = code_field("mfa-code")
+    remember = forms.BooleanField(
+        required=False,
+        label="Remember this device (skip this step here next time)",
+        widget=forms.CheckboxInput(attrs={"data-testid": "remember-device"}),
+    )
 
-    @sensitive_variables("cleaned")
+    def __init__(self, data: Any = None, *, attempt: SigninAttempt, request: HttpRequest) -> None:
+        super().__init__(data, attempt=attempt, request=request)
+        self.browser_id = ""  # set when this answer remembered the device: the view sets the cookie
+
+    @sensitive_variables("cleaned", "result", "secret")
     def answer(self, cleaned: dict[str, Any]) -> Any:
         challenge = self.attempt.challenge
-        return self.call(
+        result = self.call(
             services.challenge_answer,
             limit=ratelimit.MFA,
             account=challenge.username,
@@ -316,6 +328,25 @@ class MfaCodeForm(ChallengeForm):
             answer=cleaned["code"],
             address=self.address,
         )
+        if cleaned.get("remember") and isinstance(result, services.SignedIn) and result.new_device:
+            browser = devices.browser_id(self.request) or devices.browser_id_new()
+            secret = self.call(
+                services.device_remember,
+                access_token=result.access_token,
+                new_device=result.new_device,
+                name=_device_name(self.request),
+            )
+            username = str(result.claims.get("cognito:username") or challenge.username)
+            devices.device_save(browser=browser, username=username, secret=secret)
+            self.browser_id = browser
+            result = replace(result, device_key=secret.key)
+        return result
+
+
+def _device_name(request: HttpRequest) -> str:
+    """The device's name in the account's list: the browser, as its User-Agent says."""
+    agent = request.headers.get("User-Agent", "")[:80]
+    return f"Web browser ({agent})" if agent else "Web browser"
 
 
 class ChooseFactorForm(ChallengeForm):

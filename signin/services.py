@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
-from pycognito.aws_srp import AWSSRP, N_HEX, hex_to_long
+from pycognito.aws_srp import AWSSRP, N_HEX, generate_hash_device, hex_to_long, long_to_hex
 
 from accounts.errors import BoundaryError
 from accounts.tokens import Tokens, tokens_verified
@@ -202,6 +202,23 @@ class Challenge:
 
 
 @dataclass(frozen=True)
+class DeviceSecret:
+    """A remembered device: its key, its group and the random password its SRP verifier hides."""
+
+    key: str
+    group_key: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SignedIn(Tokens):
+    """Tokens, with the device the pool met: a new one to confirm, or a remembered one."""
+
+    new_device: tuple[str, str] | None = None  # NewDeviceMetadata: (DeviceKey, DeviceGroupKey)
+    device_key: str = ""  # the confirmed device this sign-in's refresh token is bound to
+
+
+@dataclass(frozen=True)
 class TotpSecret:
     """A new authenticator secret and the otpauth URI its QR code carries."""
 
@@ -220,9 +237,15 @@ class PasswordPolicy:
 # --- sign-in ------------------------------------------------------------------------------------
 
 
-@sensitive_variables("password", "srp", "answers", "response")
-def signin_start(*, username: str, password: str, address: str) -> Tokens | Challenge:
-    """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting."""
+@sensitive_variables("password", "srp", "answers", "response", "device")
+def signin_start(
+    *, username: str, password: str, address: str, device: DeviceSecret | None = None
+) -> Tokens | Challenge:
+    """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting.
+
+    With a remembered `device`, SRP names it (DEVICE_KEY) and answers the pool's device
+    challenge (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER) instead of the second factor.
+    """
     if settings.COGNITO_AUTH_FLOW == "USER_PASSWORD_AUTH":
         flow = "ADMIN_USER_PASSWORD_AUTH" if settings.COGNITO_ADMIN_AUTH else "USER_PASSWORD_AUTH"
         params = {"USERNAME": username, "PASSWORD": password, **_secret_hash(username)}
@@ -234,6 +257,9 @@ def signin_start(*, username: str, password: str, address: str) -> Tokens | Chal
         client_id=settings.COGNITO_CLIENT_ID,
         client_secret=settings.COGNITO_CLIENT_SECRET,
         client=_idp(),
+        device_key=device.key if device else None,
+        device_group_key=device.group_key if device else None,
+        device_password=device.password if device else None,
     )
     response = _initiate("USER_SRP_AUTH", srp.get_auth_params(), address=address)
     if response.get("ChallengeName") != "PASSWORD_VERIFIER":
@@ -244,7 +270,57 @@ def signin_start(*, username: str, password: str, address: str) -> Tokens | Chal
         raise UserPoolError("not_authorized")
     answers = srp.process_challenge(parameters, srp.get_auth_params())
     verified = _respond("PASSWORD_VERIFIER", response.get("Session"), answers, address=address)
+    if device and verified.get("ChallengeName") == "DEVICE_SRP_AUTH":
+        verified = _device_verified(srp, verified, username=answers["USERNAME"], address=address)
+        result = _result(verified, username=answers["USERNAME"])
+        return replace(result, device_key=device.key) if isinstance(result, SignedIn) else result
     return _result(verified, username=answers["USERNAME"])
+
+
+@sensitive_variables("srp", "step", "answers")
+def _device_verified(
+    srp: AWSSRP, challenge: dict[str, Any], *, username: str, address: str
+) -> dict[str, Any]:
+    """The remembered device's SRP (pycognito's arithmetic), instead of the second factor."""
+    responses = {
+        "USERNAME": username,
+        "DEVICE_KEY": srp.device_key,
+        "SRP_A": long_to_hex(srp.large_a_value),
+        **_secret_hash(username),
+    }
+    step = _respond("DEVICE_SRP_AUTH", challenge.get("Session"), responses, address=address)
+    if step.get("ChallengeName") != "DEVICE_PASSWORD_VERIFIER":
+        return step
+    parameters = step.get("ChallengeParameters") or {}
+    if hex_to_long(parameters.get("SRP_B", "0")) % hex_to_long(N_HEX) == 0:
+        raise UserPoolError("not_authorized")
+    answers = srp.process_device_challenge(parameters)
+    return _respond("DEVICE_PASSWORD_VERIFIER", step.get("Session"), answers, address=address)
+
+
+@sensitive_variables("access_token", "password", "verifier")
+def device_remember(*, access_token: str, new_device: tuple[str, str], name: str) -> DeviceSecret:
+    """Confirm this sign-in's new device with its SRP verifier and ask the pool to remember it.
+
+    The device's password is random (pycognito's generate_hash_device); only its verifier goes
+    to the pool, and the caller keeps the password server-side for DEVICE_SRP_AUTH.
+    """
+    key, group_key = new_device
+    password, verifier = generate_hash_device(group_key, key)
+    call(
+        "confirm_device",
+        AccessToken=access_token,
+        DeviceKey=key,
+        DeviceSecretVerifierConfig=verifier,
+        DeviceName=name[:1024],
+    )
+    call(
+        "update_device_status",
+        AccessToken=access_token,
+        DeviceKey=key,
+        DeviceRememberedStatus="remembered",
+    )
+    return DeviceSecret(key=key, group_key=group_key, password=password)
 
 
 def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
@@ -392,7 +468,9 @@ def mfa_enabled(*, access_token: str) -> bool:
 
 
 @sensitive_variables("refresh_token", "response")
-def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[str, Any]) -> Tokens:
+def tokens_refresh(
+    *, refresh_token: str, username: str, previous_claims: dict[str, Any], device_key: str = ""
+) -> Tokens:
     """New tokens: GetTokensFromRefreshToken (rotation-aware), else REFRESH_TOKEN_AUTH.
 
     With rotation on, the answer carries a new refresh token that replaces this one, and reusing
@@ -409,9 +487,13 @@ def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[s
                 if settings.COGNITO_CLIENT_SECRET
                 else {}
             ),
+            # A refresh token issued to a confirmed device refreshes only with its key.
+            **({"DeviceKey": device_key} if device_key else {}),
         )
     except _Unsupported:
         params = {"REFRESH_TOKEN": refresh_token, **_secret_hash(username)}
+        if device_key:
+            params["DEVICE_KEY"] = device_key
         response = _initiate("REFRESH_TOKEN_AUTH", params, address=None)
     tokens = _tokens(response["AuthenticationResult"], refresh_token=refresh_token)
     # OIDC Core 12.2: a refreshed ID token must name the same subject, issuer and audience.
@@ -553,7 +635,15 @@ def _result(
     a challenge after a password is a second factor, as in USER_SRP_AUTH.
     """
     if "AuthenticationResult" in response:
-        return _tokens(response["AuthenticationResult"], refresh_token=None)
+        result = response["AuthenticationResult"]
+        tokens = _tokens(result, refresh_token=None)
+        metadata = result.get("NewDeviceMetadata") or {}
+        new_device = (
+            (str(metadata["DeviceKey"]), str(metadata["DeviceGroupKey"]))
+            if metadata.get("DeviceKey") and metadata.get("DeviceGroupKey")
+            else None
+        )
+        return SignedIn(**vars(tokens), new_device=new_device)
     name = response.get("ChallengeName")
     first_factor = first_factor and name in FIRST_FACTOR_STEPS
     if (name not in STEPS and not first_factor) or not response.get("Session"):
@@ -657,12 +747,3 @@ def _policy_rules(policy: dict[str, Any]) -> tuple[str, ...]:
         if policy.get(key):
             rules.append(f"At least {text}")
     return tuple(rules)
-
-
-def stored_tokens_refresh(current: Any) -> Tokens:
-    """The refresher of API sign-in sessions (accounts.session.REFRESHERS)."""
-    return tokens_refresh(
-        refresh_token=current.refresh_token,
-        username=current.username,
-        previous_claims=current.identity,
-    )
