@@ -15,6 +15,7 @@ from django.test import Client
 
 from accounts.session import TOKENS
 from emulator import seed
+from signin import services as userpool
 from signin.session import SIGNIN_ATTEMPT
 from tests.accounts.conftest import USERS, attempt_id, inbox_code, signed_in_as
 from tests.emulator.authenticator import Authenticator
@@ -69,6 +70,25 @@ def test_a_factor_the_page_does_not_offer_is_refused_with_a_page(
     assert response.status_code == 400
     assert 'data-testid="code-username"' in response.content.decode()
     assert SIGNIN_ATTEMPT not in client.session
+
+
+def test_a_factor_the_pool_does_not_allow_is_neither_offered_nor_taken(
+    emulator: Any, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policies = emulator.state.pool.extended_config["Policies"]
+    monkeypatch.setitem(
+        policies, "SignInPolicy", {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}
+    )
+    monkeypatch.setattr(userpool, "_factors_cache", {})
+
+    page = client.get("/accounts/signin/").content.decode()
+    refused = start(client, "grace", "sms")
+    allowed = start(Client(), "grace", "email")
+
+    assert 'data-testid="text-code"' not in page and 'data-testid="send-code"' in page
+    assert refused.status_code == 400
+    assert not emulator.inbox.messages(to="+15555550107")
+    assert allowed["Location"] == "/accounts/signin/code/email/"
 
 
 # --- codes by text message ------------------------------------------------------------------------
