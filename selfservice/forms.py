@@ -449,3 +449,86 @@ class AuthEventFeedbackForm(SignedInForm):
                 value=cleaned["feedback"],
             )
         return cleaned
+
+
+PASSKEY_ERRORS = {
+    **USERPOOL_ERRORS,
+    "not_authorized": "Your session has ended. Please sign in again.",
+    "passkey_expired": "This passkey request took too long or was already used. Please try again.",
+    "passkey_wrong_site": (
+        "Your browser made this passkey for another site name. Passkeys work when this site is "
+        "opened on a host name such as localhost, not an IP address."
+    ),
+    "passkey_not_supported": "This passkey is already registered, or cannot be used here.",
+    "passkeys_off": "Passkeys are not turned on for this site's user pool.",
+    "invalid_parameter": "Your browser's passkey answer was not accepted. Please try again.",
+    "not_found": "That passkey is not on your account (it may be removed already).",
+}
+
+
+class PasskeyAddForm(SignedInForm):
+    """Add a passkey: no answer yet, the pool's creation options; the browser's answer, the passkey.
+
+    `result` is the options (JSON) for navigator.credentials.create(), or None once added.
+    """
+
+    credential = forms.CharField(
+        required=False,
+        max_length=20000,
+        widget=forms.HiddenInput(attrs={"data-webauthn-result": ""}),
+    )
+
+    error_messages = PASSKEY_ERRORS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if credential := cleaned.get("credential"):
+            self.call(
+                services.passkey_registration_finish,
+                access_token=self.access_token,
+                credential=credential,
+            )
+        else:
+            self.result = self.call(
+                services.passkey_registration_start, access_token=self.access_token
+            )
+        return cleaned
+
+
+class PasskeyRemoveForm(SignedInForm):
+    """Remove one of the user's passkeys, by its credential id."""
+
+    credential_id = forms.CharField(max_length=1024, widget=forms.HiddenInput)
+
+    error_messages = PASSKEY_ERRORS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if credential_id := cleaned.get("credential_id"):
+            self.call(
+                services.passkey_delete,
+                access_token=self.access_token,
+                credential_id=credential_id,
+            )
+        return cleaned
+
+
+class DeviceForgetForm(SignedInForm):
+    """Forget one of the user's remembered devices, by its key."""
+
+    device_key = forms.CharField(max_length=128, widget=forms.HiddenInput)
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "not_authorized": "Your session has ended. Please sign in again.",
+        "not_found": "That device is not on your account (it may be forgotten already).",
+        "invalid_parameter": "That device is not on your account (it may be forgotten already).",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if device_key := cleaned.get("device_key"):
+            self.call(services.device_forget, access_token=self.access_token, device_key=device_key)
+        return cleaned

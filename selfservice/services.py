@@ -5,8 +5,9 @@ Calls go through signin.services' `call`, so failures leave as the same `UserPoo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -288,3 +289,106 @@ def _delivery(response: dict[str, Any]) -> CodeDelivery | None:
         destination=str(details.get("Destination", "")),
         medium=str(details.get("DeliveryMedium", "")).lower(),
     )
+
+
+# --- passkeys -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """One of the user's passkeys as ListWebAuthnCredentials describes it."""
+
+    id: str
+    name: str
+    created_at: datetime
+    attachment: str
+
+
+@sensitive_variables("access_token")
+def passkeys_list(*, access_token: str) -> list[Passkey]:
+    """The user's passkeys, oldest first (ListWebAuthnCredentials, every page)."""
+    passkeys: list[Passkey] = []
+    params: dict[str, Any] = {"AccessToken": access_token, "MaxResults": 20}
+    while True:
+        response = call("list_web_authn_credentials", **params)
+        for item in response.get("Credentials") or []:
+            created = item.get("CreatedAt")
+            passkeys.append(
+                Passkey(
+                    id=str(item.get("CredentialId", "")),
+                    name=str(item.get("FriendlyCredentialName") or "Passkey"),
+                    created_at=created if isinstance(created, datetime) else datetime.now(UTC),
+                    attachment=str(item.get("AuthenticatorAttachment") or ""),
+                )
+            )
+        if not response.get("NextToken"):
+            return passkeys
+        params["NextToken"] = response["NextToken"]
+
+
+@sensitive_variables("access_token")
+def passkey_registration_start(*, access_token: str) -> str:
+    """The options for navigator.credentials.create(), as JSON (StartWebAuthnRegistration)."""
+    response = call("start_web_authn_registration", AccessToken=access_token)
+    return json.dumps(response["CredentialCreationOptions"])
+
+
+@sensitive_variables("access_token")
+def passkey_registration_finish(*, access_token: str, credential: str) -> None:
+    """Hand the new passkey to the pool, which verifies it (CompleteWebAuthnRegistration)."""
+    try:
+        document = json.loads(credential)
+    except ValueError:
+        raise UserPoolError("invalid_parameter") from None
+    if not isinstance(document, dict):
+        raise UserPoolError("invalid_parameter")
+    call("complete_web_authn_registration", AccessToken=access_token, Credential=document)
+
+
+@sensitive_variables("access_token")
+def passkey_delete(*, access_token: str, credential_id: str) -> None:
+    """Remove one of the user's passkeys (DeleteWebAuthnCredential)."""
+    call("delete_web_authn_credential", AccessToken=access_token, CredentialId=credential_id)
+
+
+# --- remembered devices -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    """One of the user's devices as ListDevices describes it."""
+
+    key: str
+    name: str
+    remembered: bool
+    created_at: datetime | None
+    last_used_at: datetime | None
+
+
+@sensitive_variables("access_token")
+def devices_list(*, access_token: str) -> list[Device]:
+    """The user's remembered devices (ListDevices, every page); others are not shown."""
+    found: list[Device] = []
+    params: dict[str, Any] = {"AccessToken": access_token, "Limit": 60}
+    while True:
+        response = call("list_devices", **params)
+        for item in response.get("Devices") or []:
+            attributes = {a["Name"]: a.get("Value", "") for a in item.get("DeviceAttributes", [])}
+            device = Device(
+                key=str(item.get("DeviceKey", "")),
+                name=attributes.get("device_name") or "Unnamed device",
+                remembered=attributes.get("dev:device_remembered_status") == "remembered",
+                created_at=item.get("DeviceCreateDate"),
+                last_used_at=item.get("DeviceLastAuthenticatedDate"),
+            )
+            if device.remembered:
+                found.append(device)
+        if not response.get("PaginationToken"):
+            return found
+        params["PaginationToken"] = response["PaginationToken"]
+
+
+@sensitive_variables("access_token")
+def device_forget(*, access_token: str, device_key: str) -> None:
+    """Forget one of the user's devices (ForgetDevice): its next sign-in asks for MFA again."""
+    call("forget_device", AccessToken=access_token, DeviceKey=device_key)

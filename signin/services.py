@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from urllib.parse import quote, urlsplit
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
-from pycognito.aws_srp import AWSSRP, N_HEX, hex_to_long
+from pycognito.aws_srp import AWSSRP, N_HEX, generate_hash_device, hex_to_long, long_to_hex
 
 from accounts.errors import BoundaryError
 from accounts.tokens import Tokens, tokens_verified
@@ -58,6 +59,16 @@ STEPS = {
     "NEW_PASSWORD_REQUIRED": Step("new_password", "NEW_PASSWORD"),
     "CUSTOM_CHALLENGE": Step("custom_challenge", "ANSWER"),
 }
+# The first factors of choice-based sign-in (USER_AUTH), by Cognito's name. EMAIL_OTP is also a
+# second factor above: a challenge is a first factor's when USER_AUTH asked for it (`first_factor`).
+FIRST_FACTOR_STEPS = {
+    "SELECT_CHALLENGE": Step("choose_first_factor", "ANSWER"),
+    "EMAIL_OTP": Step("email_code", "EMAIL_OTP_CODE", factor="email"),
+    "SMS_OTP": Step("sms_code", "SMS_OTP_CODE", factor="sms"),
+    "WEB_AUTHN": Step("passkey", "CREDENTIAL", factor="passkey"),
+}
+# Each first factor's USER_AUTH name, by the kind the sign-in page offers.
+FIRST_FACTORS = {step.factor: name for name, step in FIRST_FACTOR_STEPS.items() if step.factor}
 # Each second factor's challenge, by its kind.
 FACTORS = {step.factor: name for name, step in STEPS.items() if step.factor}
 # The public challenge parameters a step may show; everything else Cognito sends is dropped.
@@ -67,6 +78,8 @@ _SHOWN_PARAMETERS = {
     "MFAS_CAN_CHOOSE",
     "MFAS_CAN_SETUP",
     "requiredAttributes",
+    "CREDENTIAL_REQUEST_OPTIONS",  # the browser's navigator.credentials.get() options: public
+    "AVAILABLE_CHALLENGES",  # SELECT_CHALLENGE's AvailableChallenges, kept as a JSON list
 }
 # The name authenticator apps show beside the account.
 TOTP_ISSUER = "Cognito reference app"
@@ -97,6 +110,14 @@ _ERRORS = {
     "InternalErrorException": "unavailable",
     "ResourceNotFoundException": "not_found",
     "UserPoolAddOnNotEnabledException": "threat_protection_off",
+    # Passkeys (issue 15): registration's refusals; a sign-in's are NotAuthorizedException.
+    "WebAuthnChallengeNotFoundException": "passkey_expired",
+    "WebAuthnClientMismatchException": "passkey_expired",
+    "WebAuthnOriginNotAllowedException": "passkey_wrong_site",
+    "WebAuthnRelyingPartyMismatchException": "passkey_wrong_site",
+    "WebAuthnCredentialNotSupportedException": "passkey_not_supported",
+    "WebAuthnNotEnabledException": "passkeys_off",
+    "WebAuthnConfigurationMissingException": "passkeys_off",
 }
 # NotAuthorizedException means several things; its message tells which (cognito-facts 5.1).
 _NOT_AUTHORIZED_MESSAGES = {
@@ -136,16 +157,32 @@ class Challenge:
     session: str
     username: str  # the internal username: SECRET_HASH and every response must use it
     parameters: dict[str, str] = field(default_factory=dict)
+    first_factor: bool = False  # asked by USER_AUTH before any password (`FIRST_FACTOR_STEPS`)
+
+    @property
+    def _steps(self) -> dict[str, Step]:
+        return FIRST_FACTOR_STEPS if self.first_factor else STEPS
 
     @property
     def step(self) -> str:
         """The app's step that answers this challenge (`STEPS`); "" when the app has none."""
-        return STEPS[self.name].name if self.name in STEPS else ""
+        return self._steps[self.name].name if self.name in self._steps else ""
 
     @property
     def factor(self) -> str:
-        """The second factor a code step asks for: totp, sms, email; "" for other steps."""
-        return STEPS[self.name].factor if self.name in STEPS else ""
+        """The factor a code step asks for: totp, sms, email (passkey); "" for other steps."""
+        return self._steps[self.name].factor if self.name in self._steps else ""
+
+    @property
+    def available_factors(self) -> list[str]:
+        """SELECT_CHALLENGE's first factors the user may use, as the app names them."""
+        names = _json_list(self.parameters.get("AVAILABLE_CHALLENGES"))
+        return [kind for kind, name in FIRST_FACTORS.items() if name in names]
+
+    @property
+    def request_options(self) -> str:
+        """WEB_AUTHN's CREDENTIAL_REQUEST_OPTIONS (JSON) for navigator.credentials.get()."""
+        return self.parameters.get("CREDENTIAL_REQUEST_OPTIONS", "")
 
     @property
     def destination(self) -> str:
@@ -178,6 +215,23 @@ class Challenge:
     @property
     def _required(self) -> list[str]:
         return _json_list(self.parameters.get("requiredAttributes"))
+
+
+@dataclass(frozen=True)
+class DeviceSecret:
+    """A remembered device: its key, its group and the random password its SRP verifier hides."""
+
+    key: str
+    group_key: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SignedIn(Tokens):
+    """Tokens, with the device the pool met: a new one to confirm, or a remembered one."""
+
+    new_device: tuple[str, str] | None = None  # NewDeviceMetadata: (DeviceKey, DeviceGroupKey)
+    device_key: str = ""  # the confirmed device this sign-in's refresh token is bound to
 
 
 @dataclass(frozen=True)
@@ -240,9 +294,9 @@ def _compromised_told(start: Any) -> Any:
     """
 
     @functools.wraps(start)
-    def signin_start(*, username: str, password: str, address: str) -> Tokens | Challenge:
+    def signin_start(*, username: str, password: str, address: str, **kwargs: Any) -> Any:
         try:
-            return start(username=username, password=password, address=address)
+            return start(username=username, password=password, address=address, **kwargs)
         except UserPoolError as error:
             if error.code in _MAY_BE_COMPROMISED and _compromised_just_now(username, address):
                 raise UserPoolError("password_compromised") from None
@@ -282,9 +336,15 @@ def _compromised_just_now(username: str, address: str) -> bool:
 
 
 @_compromised_told
-@sensitive_variables("password", "srp", "answers", "response")
-def signin_start(*, username: str, password: str, address: str) -> Tokens | Challenge:
-    """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting."""
+@sensitive_variables("password", "srp", "answers", "response", "device")
+def signin_start(
+    *, username: str, password: str, address: str, device: DeviceSecret | None = None
+) -> Tokens | Challenge:
+    """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting.
+
+    With a remembered `device`, SRP names it (DEVICE_KEY) and answers the pool's device
+    challenge (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER) instead of the second factor.
+    """
     if settings.COGNITO_AUTH_FLOW == "USER_PASSWORD_AUTH":
         flow = "ADMIN_USER_PASSWORD_AUTH" if settings.COGNITO_ADMIN_AUTH else "USER_PASSWORD_AUTH"
         params = {"USERNAME": username, "PASSWORD": password, **_secret_hash(username)}
@@ -296,6 +356,9 @@ def signin_start(*, username: str, password: str, address: str) -> Tokens | Chal
         client_id=settings.COGNITO_CLIENT_ID,
         client_secret=settings.COGNITO_CLIENT_SECRET,
         client=_idp(),
+        device_key=device.key if device else None,
+        device_group_key=device.group_key if device else None,
+        device_password=device.password if device else None,
     )
     response = _initiate("USER_SRP_AUTH", srp.get_auth_params(), address=address)
     if response.get("ChallengeName") != "PASSWORD_VERIFIER":
@@ -306,7 +369,57 @@ def signin_start(*, username: str, password: str, address: str) -> Tokens | Chal
         raise UserPoolError("not_authorized")
     answers = srp.process_challenge(parameters, srp.get_auth_params())
     verified = _respond("PASSWORD_VERIFIER", response.get("Session"), answers, address=address)
+    if device and verified.get("ChallengeName") == "DEVICE_SRP_AUTH":
+        verified = _device_verified(srp, verified, username=answers["USERNAME"], address=address)
+        result = _result(verified, username=answers["USERNAME"])
+        return replace(result, device_key=device.key) if isinstance(result, SignedIn) else result
     return _result(verified, username=answers["USERNAME"])
+
+
+@sensitive_variables("srp", "step", "answers")
+def _device_verified(
+    srp: AWSSRP, challenge: dict[str, Any], *, username: str, address: str
+) -> dict[str, Any]:
+    """The remembered device's SRP (pycognito's arithmetic), instead of the second factor."""
+    responses = {
+        "USERNAME": username,
+        "DEVICE_KEY": srp.device_key,
+        "SRP_A": long_to_hex(srp.large_a_value),
+        **_secret_hash(username),
+    }
+    step = _respond("DEVICE_SRP_AUTH", challenge.get("Session"), responses, address=address)
+    if step.get("ChallengeName") != "DEVICE_PASSWORD_VERIFIER":
+        return step
+    parameters = step.get("ChallengeParameters") or {}
+    if hex_to_long(parameters.get("SRP_B", "0")) % hex_to_long(N_HEX) == 0:
+        raise UserPoolError("not_authorized")
+    answers = srp.process_device_challenge(parameters)
+    return _respond("DEVICE_PASSWORD_VERIFIER", step.get("Session"), answers, address=address)
+
+
+@sensitive_variables("access_token", "password", "verifier")
+def device_remember(*, access_token: str, new_device: tuple[str, str], name: str) -> DeviceSecret:
+    """Confirm this sign-in's new device with its SRP verifier and ask the pool to remember it.
+
+    The device's password is random (pycognito's generate_hash_device); only its verifier goes
+    to the pool, and the caller keeps the password server-side for DEVICE_SRP_AUTH.
+    """
+    key, group_key = new_device
+    password, verifier = generate_hash_device(group_key, key)
+    call(
+        "confirm_device",
+        AccessToken=access_token,
+        DeviceKey=key,
+        DeviceSecretVerifierConfig=verifier,
+        DeviceName=name[:1024],
+    )
+    call(
+        "update_device_status",
+        AccessToken=access_token,
+        DeviceKey=key,
+        DeviceRememberedStatus="remembered",
+    )
+    return DeviceSecret(key=key, group_key=group_key, password=password)
 
 
 def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
@@ -323,6 +436,68 @@ def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
         if error.code not in _HIDDEN_STANDINGS:
             raise
     return Challenge(name="CUSTOM_CHALLENGE", session="", username=username)
+
+
+def first_factor_start(*, username: str, factor: str, address: str) -> Tokens | Challenge:
+    """Start choice-based sign-in (USER_AUTH) with the first factor the user picked.
+
+    `factor` is email, sms, passkey, or "" for the pool's choice (SELECT_CHALLENGE). When the
+    user may not use the factor (no verified address, no passkey, or MFA on: Cognito offers
+    passwordless factors only to users without MFA), the pool answers SELECT_CHALLENGE without it;
+    an unconfirmed account, or one whose password must be reset, is refused. Both get a decoy of
+    the factor's step, as an unknown user gets, so the answer never tells how an account stands.
+    """
+    params = {"USERNAME": username, **_secret_hash(username)}
+    if factor:
+        params["PREFERRED_CHALLENGE"] = FIRST_FACTORS[factor]
+    try:
+        started = _initiate("USER_AUTH", params, address=address)
+        result = _result(started, username=username, first_factor=True)
+    except UserPoolError as error:
+        if error.code not in _HIDDEN_STANDINGS or not factor:
+            raise
+        return first_factor_decoy(username=username, factor=factor)
+    if factor and isinstance(result, Challenge) and result.name != FIRST_FACTORS[factor]:
+        return first_factor_decoy(username=username, factor=factor)
+    return result
+
+
+def first_factor_decoy(*, username: str, factor: str) -> Challenge:
+    """The step of `factor` with no Session: no answer passes it (see `_decoy_answer`)."""
+    parameters = {}
+    if factor == "passkey":
+        # As the pool's options for a name with no passkey: a fresh challenge, no credentials.
+        challenge = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        options = {"challenge": challenge, "allowCredentials": [], "userVerification": "required"}
+        parameters["CREDENTIAL_REQUEST_OPTIONS"] = json.dumps(options)
+    return Challenge(
+        name=FIRST_FACTORS[factor],
+        session="",
+        username=username,
+        parameters=parameters,
+        first_factor=True,
+    )
+
+
+@sensitive_variables("answer", "responses")
+def first_factor_answer(*, challenge: Challenge, answer: str, address: str) -> Tokens | Challenge:
+    """Answer a USER_AUTH step: a chosen factor, an emailed or texted code, a passkey's CREDENTIAL.
+
+    A chosen factor the user may not use gets that factor's decoy (see `first_factor_start`).
+    """
+    if not challenge.session:
+        return _decoy_answer(challenge)
+    step = FIRST_FACTOR_STEPS.get(challenge.name)
+    if step is None or not challenge.first_factor:
+        raise UserPoolError("unsupported_challenge")
+    if step.name == "choose_first_factor":
+        if answer not in challenge.available_factors:
+            return first_factor_decoy(username=challenge.username, factor=answer)
+        answer = FIRST_FACTORS[answer]
+    responses = {step.answer_key: answer, "USERNAME": challenge.username}
+    responses |= _secret_hash(challenge.username)
+    response = _respond(challenge.name, challenge.session, responses, address=address)
+    return _result(response, username=challenge.username, first_factor=True)
 
 
 # What a code sign-in must not reveal about an account that exists.
@@ -354,11 +529,11 @@ def challenge_answer(
 
 
 def _decoy_answer(challenge: Challenge) -> Challenge:
-    """A decoy takes wrong answers as the pool's code challenge does: three, then it ends."""
+    """A decoy takes wrong answers as the pool's step does: a code three, a passkey one."""
     tries = int(challenge.parameters.get("DECOY_TRIES", "0")) + 1
-    if tries >= _CUSTOM_CODE_TRIES:
+    if tries >= _CUSTOM_CODE_TRIES or challenge.name == "WEB_AUTHN":
         raise UserPoolError("not_authorized")
-    return replace(challenge, parameters={"DECOY_TRIES": str(tries)})
+    return replace(challenge, parameters={**challenge.parameters, "DECOY_TRIES": str(tries)})
 
 
 # The sample custom-auth trigger's tries per code (emulator/triggers.py MAX_CODE_TRIES).
@@ -392,7 +567,9 @@ def mfa_enabled(*, access_token: str) -> bool:
 
 
 @sensitive_variables("refresh_token", "response")
-def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[str, Any]) -> Tokens:
+def tokens_refresh(
+    *, refresh_token: str, username: str, previous_claims: dict[str, Any], device_key: str = ""
+) -> Tokens:
     """New tokens: GetTokensFromRefreshToken (rotation-aware), else REFRESH_TOKEN_AUTH.
 
     With rotation on, the answer carries a new refresh token that replaces this one, and reusing
@@ -409,9 +586,13 @@ def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[s
                 if settings.COGNITO_CLIENT_SECRET
                 else {}
             ),
+            # A refresh token issued to a confirmed device refreshes only with its key.
+            **({"DeviceKey": device_key} if device_key else {}),
         )
     except _Unsupported:
         params = {"REFRESH_TOKEN": refresh_token, **_secret_hash(username)}
+        if device_key:
+            params["DEVICE_KEY"] = device_key
         response = _initiate("REFRESH_TOKEN_AUTH", params, address=None)
     tokens = _tokens(response["AuthenticationResult"], refresh_token=refresh_token)
     # OIDC Core 12.2: a refreshed ID token must name the same subject, issuer and audience.
@@ -545,20 +726,38 @@ def _admin_context(address: str | None) -> dict[str, Any]:
 
 
 @sensitive_variables("response")
-def _result(response: dict[str, Any], *, username: str) -> Tokens | Challenge:
-    """Tokens when Cognito issued them, else the next challenge; an unknown one fails closed."""
+def _result(
+    response: dict[str, Any], *, username: str, first_factor: bool = False
+) -> Tokens | Challenge:
+    """Tokens when Cognito issued them, else the next challenge; an unknown one fails closed.
+
+    USER_AUTH's first answer (or the answer to its SELECT_CHALLENGE) asks for a first factor;
+    a challenge after a password is a second factor, as in USER_SRP_AUTH.
+    """
     if "AuthenticationResult" in response:
-        return _tokens(response["AuthenticationResult"], refresh_token=None)
+        result = response["AuthenticationResult"]
+        tokens = _tokens(result, refresh_token=None)
+        metadata = result.get("NewDeviceMetadata") or {}
+        new_device = (
+            (str(metadata["DeviceKey"]), str(metadata["DeviceGroupKey"]))
+            if metadata.get("DeviceKey") and metadata.get("DeviceGroupKey")
+            else None
+        )
+        return SignedIn(**vars(tokens), new_device=new_device)
     name = response.get("ChallengeName")
-    if name not in STEPS or not response.get("Session"):
+    first_factor = first_factor and name in FIRST_FACTOR_STEPS
+    if (name not in STEPS and not first_factor) or not response.get("Session"):
         logger.warning("event=challenge_unsupported challenge=%s", str(name)[:40])
         raise UserPoolError("unsupported_challenge")
-    parameters = response.get("ChallengeParameters") or {}
+    parameters = dict(response.get("ChallengeParameters") or {})
+    if "AvailableChallenges" in response:
+        parameters["AVAILABLE_CHALLENGES"] = json.dumps(response["AvailableChallenges"])
     return Challenge(
         name=name,
         session=response["Session"],
         username=parameters.get("USER_ID_FOR_SRP") or parameters.get("USERNAME") or username,
         parameters={k: str(v) for k, v in parameters.items() if k in _SHOWN_PARAMETERS},
+        first_factor=first_factor,
     )
 
 
@@ -606,6 +805,29 @@ def secret_hash_param(username: str) -> dict[str, str]:
     return {"SecretHash": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
 
 
+_factors_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def first_factors_offered() -> tuple[str, ...]:
+    """The passwordless first factors the pool allows (SignInPolicy), as the app names them.
+
+    The same for every visitor: which factors one account may use is never shown (see
+    `first_factor_start`). Without an answer from the pool, none: the password form stays.
+    """
+    cached = _factors_cache.get(settings.COGNITO_USER_POOL_ID)
+    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
+    except (UserPoolError, KeyError):
+        return ()
+    allowed = (pool.get("Policies", {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors")
+    factors = tuple(kind for kind, name in FIRST_FACTORS.items() if name in (allowed or ()))
+    with _policy_lock:
+        _factors_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), factors)
+    return factors
+
+
 def _json_list(value: str | None) -> list[str]:
     try:
         items = json.loads(value or "[]")
@@ -625,12 +847,3 @@ def _policy_rules(policy: dict[str, Any]) -> tuple[str, ...]:
         if policy.get(key):
             rules.append(f"At least {text}")
     return tuple(rules)
-
-
-def stored_tokens_refresh(current: Any) -> Tokens:
-    """The refresher of API sign-in sessions (accounts.session.REFRESHERS)."""
-    return tokens_refresh(
-        refresh_token=current.refresh_token,
-        username=current.username,
-        previous_claims=current.identity,
-    )

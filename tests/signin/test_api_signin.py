@@ -367,31 +367,28 @@ def test_the_policy_falls_back_to_the_configured_text_without_credentials(
     assert userpool.password_policy_get().rules == ("Twelve characters or more.",)
 
 
-# --- CUSTOM_CHALLENGE ----------------------------------------------------------------------------
+# --- the emailed sign-in code (USER_AUTH EMAIL_OTP) ----------------------------------------------
 
 
-def test_a_custom_challenge_code_from_the_inbox_signs_in(emulator: Any, client: Client) -> None:
+def test_an_emailed_sign_in_code_from_the_inbox_signs_in(emulator: Any, client: Client) -> None:
     response = client.post("/accounts/signin/code/", {"code-username": "bob"})
-    assert response["Location"] == "/accounts/signin/challenge/"
+    assert response["Location"] == "/accounts/signin/code/email/"
     assert 'data-testid="mfa-code"' in client.get(response["Location"]).content.decode()
 
     answered = client.post(
-        "/accounts/signin/challenge/",
-        {
-            "attempt": attempt_id(client),
-            "answer_text": inbox_code(emulator, "bob@example.com", "custom_challenge"),
-        },
+        "/accounts/signin/code/email/",
+        {"attempt": attempt_id(client), "code": inbox_code(emulator, "bob@example.com")},
     )
 
     assert answered["Location"] == "/"
     assert_signed_in(client, "bob")
 
 
-def test_a_wrong_custom_challenge_answer_signs_nobody_in(emulator: Any, client: Client) -> None:
+def test_a_wrong_emailed_sign_in_code_signs_nobody_in(emulator: Any, client: Client) -> None:
     client.post("/accounts/signin/code/", {"code-username": "bob"})
 
     response = client.post(
-        "/accounts/signin/challenge/", {"attempt": attempt_id(client), "answer_text": "000000"}
+        "/accounts/signin/code/email/", {"attempt": attempt_id(client), "code": "000000"}
     )
 
     assert TOKENS not in client.session
