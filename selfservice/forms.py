@@ -281,6 +281,20 @@ class ProfileForm(SignedInForm):
         "not_authorized": "Your session has ended. Please sign in again.",
     }
 
+    def __init__(
+        self, data: Any = None, *, kept_by_idp: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(data, **kwargs)
+        # A federated user's IdP overwrites these at every sign-in: shown, never sent.
+        for name in kept_by_idp:
+            if name in self.fields:
+                self.fields[name].disabled = True
+
+    @property
+    def editable(self) -> bool:
+        """Whether anything here is this site's to change."""
+        return any(not field.disabled for field in self.fields.values())
+
     @property
     def changes_email(self) -> bool:
         """Whether this change needs a recent proof: a new email can take over the account."""

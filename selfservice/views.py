@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -25,8 +25,16 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from accounts.services import logout_url
-from accounts.session import PROVEN_AT, StoredTokens, proof_record, tokens_get, tokens_pop
+from accounts.session import (
+    PROVEN_AT,
+    SIGNED_IN_WITH,
+    StoredTokens,
+    proof_record,
+    tokens_get,
+    tokens_pop,
+)
 from accounts.tokens import TokenInvalid, token_validator
+from federation.services import IdentityProvider, provider_named
 from selfservice.forms import (
     ChangePasswordForm,
     ConfirmSignupForm,
@@ -65,7 +73,10 @@ def proof_is_recent(session: SessionBase) -> bool:
 
 
 def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpResponse]:
-    """Signed in, with an access token that may call the user pools API for its own user."""
+    """Signed in, with an access token that may call the user pools API for its own user.
+
+    Otherwise back to the account page, which says what this sign-in can and cannot change.
+    """
 
     @wraps(view)
     @login_required
@@ -74,7 +85,23 @@ def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpRespons
         if tokens is None:
             return redirect_to_login(request.get_full_path(), "signin:signin")
         if not _may_manage_account(tokens):
-            return error_page(request, _NO_ACCOUNT_SCOPE, 403)
+            messages.info(request, _NO_ACCOUNT_SCOPE)
+            return redirect("selfservice:profile")
+        return view(request, tokens)
+
+    return wrapper
+
+
+def password_sign_in_required(view: TokensView) -> TokensView:
+    """For pages about the pool's own password and second factors, which a federated user's
+    identity provider keeps instead: they are sent to the account page, which says so."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+        provider = federated_provider(request.session)
+        if provider is not None:
+            messages.info(request, _kept_by_idp(provider))
+            return redirect("selfservice:profile")
         return view(request, tokens)
 
     return wrapper
@@ -84,9 +111,22 @@ def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpRespons
 # tokens always carry it; managed login's carry it only when COGNITO_SCOPES asks for it.
 ACCOUNT_SCOPE = "aws.cognito.signin.user.admin"
 _NO_ACCOUNT_SCOPE = (
-    "Account settings need a sign-in on this site's own form: managed login was not asked for "
-    "the scope that lets this site change your account."
+    "This sign-in cannot change your account: the user pool lets a site change account "
+    f"settings only with the {ACCOUNT_SCOPE} scope, and this sign-in did not get it."
 )
+
+
+def federated_provider(session: SessionBase) -> IdentityProvider | None:
+    """The IdP a federated user signed in with (None for the pool's own users)."""
+    signed_in_with = session.get(SIGNED_IN_WITH)
+    return provider_named(signed_in_with["name"]) if signed_in_with else None
+
+
+def _kept_by_idp(provider: IdentityProvider) -> str:
+    return (
+        f"You sign in with {provider.display_name}: your password and two-step verification "
+        f"are kept there, not in this site's user pool."
+    )
 
 
 def _may_manage_account(tokens: StoredTokens) -> bool:
@@ -123,6 +163,7 @@ def _proof_ask(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 def reauthenticate(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Enter the password again (checked by the pool), then go back to what you were doing."""
     form = ReauthenticateForm(
@@ -222,6 +263,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 def password_change(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Change the password of the signed-in user (ChangePassword)."""
     form = ChangePasswordForm(request.POST or None, tokens=tokens, request=request)
@@ -234,9 +276,20 @@ def password_change(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 
 @csrf_protect
 @never_cache
-@api_tokens_required
-def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
-    """Your details as the user pool keeps them (GetUser, UpdateUserAttributes)."""
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """Your details as the user pool keeps them (GetUser, UpdateUserAttributes).
+
+    Every sign-in gets this page: without the account scope it shows what the ID token says and
+    why nothing can be changed here; a federated user's IdP-owned attributes are read-only.
+    """
+    tokens = tokens_get(request.session)
+    if tokens is None:
+        return redirect_to_login(request.get_full_path(), "signin:signin")
+    provider = federated_provider(request.session)
+    if not _may_manage_account(tokens):
+        context = {"provider": provider, "scope": ACCOUNT_SCOPE}
+        return render(request, "selfservice/profile_limited.html", context)
     current = _profile_or_none(tokens)
     if current is None:
         return error_page(request, _SESSION_ENDED, 401)
@@ -245,6 +298,7 @@ def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
         tokens=tokens,
         request=request,
         initial=current.attributes,
+        kept_by_idp=_idp_owned(provider),
     )
     if form.changes_email and not proof_is_recent(request.session):
         return _proof_ask(request)
@@ -254,7 +308,23 @@ def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
             return redirect("selfservice:profile_verify")
         messages.success(request, "Your details are saved.")
         return redirect("selfservice:profile")
-    return form_page(request, "selfservice/profile.html", form, profile=current)
+    return form_page(
+        request,
+        "selfservice/profile.html",
+        form,
+        profile=current,
+        provider=provider,
+        kept_by_idp=provider and _kept_by_idp(provider),
+    )
+
+
+def _idp_owned(provider: IdentityProvider | None) -> tuple[str, ...]:
+    """The attributes the IdP overwrites at every sign-in: all, when its mapping is unknown."""
+    if provider is None:
+        return ()
+    if provider.mapped_attributes is None:
+        return tuple(settings.COGNITO_USER_ATTRIBUTES)
+    return provider.mapped_attributes
 
 
 @sensitive_post_parameters("code")
@@ -274,6 +344,7 @@ def profile_verify(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Turn second factors on or off and pick the preferred one (SetUserMFAPreference)."""
     current = _profile_or_none(tokens)
@@ -297,6 +368,7 @@ def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 @recent_proof_required
 def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Set up (or replace) the authenticator app: a new secret on POST, a QR code, a first code."""

@@ -209,28 +209,35 @@ def test_the_account_pages_need_a_signed_in_user(emulator: Any, client: Client) 
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_a_managed_login_without_the_account_scope_is_sent_to_api_sign_in(
+def test_a_managed_login_without_the_account_scope_gets_a_page_that_says_why(
+    emulator: Any, client: Client, sign_in: Callable, settings: Any
+) -> None:
+    settings.COGNITO_SCOPES = ["openid", "email", "profile"]  # an app client without the scope
+    sign_in("bob")
+
+    response = client.get("/accounts/profile/")
+    sent_back = client.get("/accounts/mfa/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-testid="profile-email">bob@example.com<' in body
+    assert "aws.cognito.signin.user.admin" in body and 'href="/accounts/signin/?next=' in body
+    assert 'data-testid="change-password"' not in body and "<form" not in body.split("<main")[-1]
+    assert sent_back.status_code == 302 and sent_back["Location"] == "/accounts/profile/"
+
+
+def test_a_managed_login_asks_for_the_account_scope_and_may_use_the_account_pages(
     emulator: Any, client: Client, sign_in: Callable
 ) -> None:
     sign_in("bob")
 
     response = client.get("/accounts/profile/")
+    mfa = client.get("/accounts/mfa/")
 
-    assert response.status_code == 403
+    assert response.status_code == 200 and mfa.status_code == 200
     body = response.content.decode()
-    assert "own form" in body and 'href="/accounts/signin/"' in body
-
-
-def test_a_managed_login_with_the_account_scope_may_use_the_account_pages(
-    emulator: Any, client: Client, sign_in: Callable, settings: Any
-) -> None:
-    settings.COGNITO_SCOPES = [*settings.COGNITO_SCOPES, "aws.cognito.signin.user.admin"]
-    sign_in("bob")
-
-    response = client.get("/accounts/profile/")
-
-    assert response.status_code == 200
-    assert 'value="bob@example.com"' in response.content.decode()
+    assert 'value="bob@example.com"' in body and 'data-testid="change-password"' in body
+    assert "did not get it" not in body
 
 
 def test_change_password(emulator: Any, client: Client, api_signed_in: Callable) -> None:
