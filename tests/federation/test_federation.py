@@ -61,6 +61,12 @@ def cancel_at_idp(authorize_url: str) -> str:
     return answer.headers["Location"]
 
 
+def failed_page(response: Any) -> Any:
+    """A failed callback redirects to a clean URL: the page found there."""
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/failed/"
+    return response.client.get(response["Location"])
+
+
 def federated_sign_in(client: Client, provider: str, username: str) -> Any:
     """Press the IdP's button, sign in at the IdP, come back: the callback's response."""
     start = client.get(f"/accounts/login/?idp={provider}")
@@ -244,7 +250,7 @@ def test_cancel_at_the_idp_gives_a_friendly_page_with_ways_to_try_again(
 ) -> None:
     start = client.get(f"/accounts/login/?idp={provider}")
 
-    response = client.get(relative(cancel_at_idp(start["Location"])))
+    response = failed_page(client.get(relative(cancel_at_idp(start["Location"]))))
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -257,7 +263,7 @@ def test_cancel_at_the_idp_gives_a_friendly_page_with_ways_to_try_again(
 def test_an_idp_that_refuses_the_user_gives_the_friendly_page(
     emulator: Emulator, client: Client
 ) -> None:
-    response = federated_sign_in(client, "ExampleOIDC", "otto@oidc.example.com")
+    response = failed_page(federated_sign_in(client, "ExampleOIDC", "otto@oidc.example.com"))
 
     assert response.status_code == 400
     assert "did not sign you in" in response.content.decode()
@@ -269,7 +275,7 @@ def test_an_unknown_provider_name_gives_the_friendly_page(
     start = client.get("/accounts/login/?idp=NoSuchIdP")
     at_pool = IdpBrowser().get(start["Location"])
 
-    response = client.get(relative(at_pool.headers["Location"]))
+    response = failed_page(client.get(relative(at_pool.headers["Location"])))
 
     assert response.status_code == 400
     assert "did not sign you in" in response.content.decode()
