@@ -384,7 +384,11 @@ def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     form = TotpEnrolForm(request.POST or None, tokens=tokens, request=request)
     if request.method == "POST" and form.is_valid():
         request.session.pop(TOTP_ENROLMENT, None)
-        messages.success(request, "Your authenticator app is set up. Turn it on below.")
+        current = _profile_or_none(tokens)
+        if current is not None and "totp" in current.mfa_enabled:  # a replacement: still on
+            messages.success(request, "Your new authenticator app is set up and on.")
+        else:
+            messages.success(request, "Your authenticator app is set up. Turn it on below.")
         return redirect("selfservice:mfa")
     totp = totp_context(secret.secret, secret.uri)
     return form_page(request, "selfservice/mfa_totp.html", form, totp=totp)
