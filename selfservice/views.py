@@ -288,7 +288,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path(), "signin:signin")
     provider = federated_provider(request.session)
     if not _may_manage_account(tokens):
-        context = {"provider": provider, "scope": ACCOUNT_SCOPE}
+        context = {"provider": provider, "scope": ACCOUNT_SCOPE, "claims": _id_claims(tokens)}
         return render(request, "selfservice/profile_limited.html", context)
     current = _profile_or_none(tokens)
     if current is None:
@@ -316,6 +316,14 @@ def profile(request: HttpRequest) -> HttpResponse:
         provider=provider,
         kept_by_idp=provider and _kept_by_idp(provider),
     )
+
+
+def _id_claims(tokens: StoredTokens) -> dict[str, object]:
+    """What the ID token says about the user: all a page may show without the account scope."""
+    try:
+        return token_validator().validate_id_token(tokens.id_token)
+    except TokenInvalid:
+        return {}
 
 
 def _idp_owned(provider: IdentityProvider | None) -> tuple[str, ...]:

@@ -317,10 +317,11 @@ def test_a_federated_user_is_sent_from_the_password_pages_to_the_account_page(
 ) -> None:
     federated_sign_in(client, "ExampleOIDC", "olivia@oidc.example.com")
 
-    answers = [client.get(path) for path in ("/accounts/password/change/", "/accounts/mfa/")]
+    paths = ("/accounts/password/change/", "/accounts/mfa/", "/accounts/reauthenticate/")
+    answers = [client.get(path) for path in paths]
     page = client.get("/accounts/profile/").content.decode()
 
-    assert [(a.status_code, a["Location"]) for a in answers] == [(302, "/accounts/profile/")] * 2
+    assert [(a.status_code, a["Location"]) for a in answers] == [(302, "/accounts/profile/")] * 3
     assert "your password and two-step verification are kept there" in page
 
 
@@ -353,3 +354,19 @@ def test_without_display_names_an_oidc_idp_goes_by_its_pool_name(
     emulator: Emulator, client: Client
 ) -> None:
     assert ">Continue with ExampleOIDC<" in client.get("/").content.decode()
+
+
+def test_a_federated_user_without_the_account_scope_is_told_where_to_change_things(
+    emulator: Emulator, client: Client, settings: Any, demo_names: None
+) -> None:
+    settings.COGNITO_SCOPES = ["openid", "email", "profile"]
+    federated_sign_in(client, "ExampleSAML", "sofia@saml.example.com")
+
+    page = client.get("/accounts/profile/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-testid="profile-email">sofia@saml.example.com<' in body
+    assert "You sign in with <strong>Example Corp (SAML)</strong>: change your details" in body
+    # No password form to offer her: not even "sign in on this site's own form".
+    assert "own form" not in body
