@@ -2,7 +2,7 @@
 
 Django's RedisCacheClient builds a new `redis.Redis` for every cache operation, and redis-py fills
 each new one's table of about eighty response callbacks: on a signed-in page (session, user, IdP
-list: three cache reads) that was a measurable share of the worker's time (README, "Load"). A
+list: three cache reads) that was a measurable share of the worker's time (docs/bench.md, "Load"). A
 `redis.Redis` is safe to share between threads (its pool hands each command a connection), and
 the pool itself notices a fork, so one per pool serves the whole process.
 """

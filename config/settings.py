@@ -120,7 +120,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 # The site speaks English only (no translations, no LocaleMiddleware). Off, Django skips its
 # translation machinery: each {% url %} and every other language lookup no longer goes through
-# the active-language context variable, about a twentieth of a page's time (README, "Load").
+# the active-language context variable, about a twentieth of a page's time (docs/bench.md, "Load").
 USE_I18N = False
 USE_TZ = True
 

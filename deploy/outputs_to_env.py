@@ -70,7 +70,7 @@ def env_lines(outputs: list[dict[str, str]], *, secret: str | None = None) -> li
             "COGNITO_CLIENT_SECRET=",
         ]
     lines += [
-        "# A shared database and cache for several processes (README, Deploy to AWS):",
+        "# A shared database and cache for several processes (docs/configuration.md):",
         "# DATABASE_URL=postgres://user:password@db.example.com:5432/cognito_app",
         "# CACHE_URL=redis://cache.example.com:6379/0",
     ]

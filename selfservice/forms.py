@@ -267,6 +267,10 @@ class ReauthenticateForm(SignedInForm):
         **USERPOOL_ERRORS,
         "not_authorized": "That password is not right.",
         "password_reset_required": "You must choose a new password: sign out and reset it.",
+        "password_compromised": (
+            "Your password appeared in a data breach on another site, so it can no longer be "
+            "used: sign out and reset it."
+        ),
     }
 
     @sensitive_variables("cleaned", "password", "result")
@@ -475,4 +479,112 @@ class SignOutEverywhereForm(SignedInForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         self.call(services.signout_everywhere, access_token=self.access_token)
+        return cleaned
+
+
+class AuthEventFeedbackForm(SignedInForm):
+    """ "This was me" or "This wasn't me" on one of the signed-in user's own auth events."""
+
+    event = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    feedback = forms.ChoiceField(choices=[(v, v) for v in services.FEEDBACK_VALUES])
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        # Another user's event id is "not found" too: the pool looks it up under this user only.
+        "not_found": "That sign-in is not in your recent activity.",
+        "threat_protection_off": "Sign-in activity is not recorded for this site.",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            self.call(
+                services.auth_event_feedback_update,
+                username=self.account,
+                event_id=cleaned["event"],
+                value=cleaned["feedback"],
+            )
+        return cleaned
+
+
+PASSKEY_ERRORS = {
+    **USERPOOL_ERRORS,
+    "not_authorized": "Your session has ended. Please sign in again.",
+    "passkey_expired": "This passkey request took too long or was already used. Please try again.",
+    "passkey_wrong_site": (
+        "Your browser made this passkey for another site name. Passkeys work when this site is "
+        "opened on a host name such as localhost, not an IP address."
+    ),
+    "passkey_not_supported": "This passkey is already registered, or cannot be used here.",
+    "passkeys_off": "Passkeys are not turned on for this site's user pool.",
+    "invalid_parameter": "Your browser's passkey answer was not accepted. Please try again.",
+    "not_found": "That passkey is not on your account (it may be removed already).",
+}
+
+
+class PasskeyAddForm(SignedInForm):
+    """Add a passkey: no answer yet, the pool's creation options; the browser's answer, the passkey.
+
+    `result` is the options (JSON) for navigator.credentials.create(), or None once added.
+    """
+
+    credential = forms.CharField(
+        required=False,
+        max_length=20000,
+        widget=forms.HiddenInput(attrs={"data-webauthn-result": ""}),
+    )
+
+    error_messages = PASSKEY_ERRORS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if credential := cleaned.get("credential"):
+            self.call(
+                services.passkey_registration_finish,
+                access_token=self.access_token,
+                credential=credential,
+            )
+        else:
+            self.result = self.call(
+                services.passkey_registration_start, access_token=self.access_token
+            )
+        return cleaned
+
+
+class PasskeyRemoveForm(SignedInForm):
+    """Remove one of the user's passkeys, by its credential id."""
+
+    credential_id = forms.CharField(max_length=1024, widget=forms.HiddenInput)
+
+    error_messages = PASSKEY_ERRORS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if credential_id := cleaned.get("credential_id"):
+            self.call(
+                services.passkey_delete,
+                access_token=self.access_token,
+                credential_id=credential_id,
+            )
+        return cleaned
+
+
+class DeviceForgetForm(SignedInForm):
+    """Forget one of the user's remembered devices, by its key."""
+
+    device_key = forms.CharField(max_length=128, widget=forms.HiddenInput)
+
+    error_messages = {
+        **USERPOOL_ERRORS,
+        "not_authorized": "Your session has ended. Please sign in again.",
+        "not_found": "That device is not on your account (it may be forgotten already).",
+        "invalid_parameter": "That device is not on your account (it may be forgotten already).",
+    }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if device_key := cleaned.get("device_key"):
+            self.call(services.device_forget, access_token=self.access_token, device_key=device_key)
         return cleaned

@@ -5,7 +5,9 @@ Calls go through signin.services' `call`, so failures leave as the same `UserPoo
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from signin.services import (
     call,
     secret_hash_param,
     totp_secret,
+    user_context_data,
 )
 
 # The factor kinds (signin.services.STEPS) as GetUser names them, and SetUserMFAPreference's keys.
@@ -49,6 +52,26 @@ class Profile:
     mfa_preferred: str | None
 
 
+@dataclass(frozen=True)
+class AuthEvent:
+    """One sign-in (or sign-up, password change) as the pool's threat protection recorded it."""
+
+    id: str
+    kind: str  # SignIn, SignUp, PasswordChange, ForgotPassword
+    created: datetime
+    address: str
+    device: str  # the browser's user agent, when the app told the pool
+    risk: str  # Low, Medium, High, or "" when the pool saw no risk
+    decision: str  # NoRisk, AccountTakeover, Block
+    outcome: str  # Pass, Fail, InProgress
+    compromised: bool  # the password was on a list of leaked ones
+    feedback: str  # Valid or Invalid once someone answered, else ""
+
+
+# The answers "This was me" and "This wasn't me" (AdminUpdateAuthEventFeedback's values).
+FEEDBACK_VALUES = {"valid": "Valid", "invalid": "Invalid"}
+
+
 # --- sign-up and passwords ----------------------------------------------------------------------
 
 
@@ -63,7 +86,7 @@ def signup_create(
         Username=username,
         Password=password,
         UserAttributes=[{"Name": k, "Value": v} for k, v in attributes_allowed(attributes).items()],
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
     return None if response.get("UserConfirmed") else _delivery(response)
@@ -108,7 +131,7 @@ def signup_confirm(*, username: str, code: str, address: str) -> None:
         ClientId=settings.COGNITO_CLIENT_ID,
         Username=username,
         ConfirmationCode=code,
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
 
@@ -119,7 +142,7 @@ def signup_code_resend(*, username: str, address: str) -> CodeDelivery | None:
         "resend_confirmation_code",
         ClientId=settings.COGNITO_CLIENT_ID,
         Username=username,
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
     return _delivery(response)
@@ -132,7 +155,7 @@ def password_forgot(*, username: str, address: str) -> CodeDelivery | None:
             "forgot_password",
             ClientId=settings.COGNITO_CLIENT_ID,
             Username=username,
-            UserContextData={"IpAddress": address},
+            UserContextData=user_context_data(address),
             **secret_hash_param(username),
         )
     except UserPoolError as error:
@@ -152,7 +175,7 @@ def password_reset(*, username: str, code: str, password: str, address: str) -> 
         Username=username,
         ConfirmationCode=code,
         Password=password,
-        UserContextData={"IpAddress": address},
+        UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
 
@@ -244,6 +267,51 @@ def signout_everywhere(*, access_token: str) -> None:
     call("global_sign_out", AccessToken=access_token)
 
 
+# --- sign-in activity (threat protection) -------------------------------------------------------
+
+
+def auth_events_list(*, username: str, limit: int = 20) -> list[AuthEvent]:
+    """The user's newest auth events (AdminListUserAuthEvents, with the app's AWS credentials).
+
+    `username` must come from the session's verified tokens, never from the request.
+    """
+    response = call(
+        "admin_list_user_auth_events",
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=username,
+        MaxResults=limit,
+    )
+    return [_auth_event(event) for event in response.get("AuthEvents") or []]
+
+
+def auth_event_feedback_update(*, username: str, event_id: str, value: str) -> None:
+    """Record "this was me" (valid) or "this wasn't me" (invalid) on one of the user's events."""
+    call(
+        "admin_update_auth_event_feedback",
+        UserPoolId=settings.COGNITO_USER_POOL_ID,
+        Username=username,
+        EventId=event_id,
+        FeedbackValue=FEEDBACK_VALUES[value],
+    )
+
+
+def _auth_event(event: dict[str, Any]) -> AuthEvent:
+    risk = event.get("EventRisk") or {}
+    context = event.get("EventContextData") or {}
+    return AuthEvent(
+        id=str(event.get("EventId", "")),
+        kind=str(event.get("EventType", "")),
+        created=event["CreationDate"],
+        address=str(context.get("IpAddress", "")),
+        device=str(context.get("DeviceName", "")),
+        risk=str(risk.get("RiskLevel", "")),
+        decision=str(risk.get("RiskDecision", "")),
+        outcome=str(event.get("EventResponse", "")),
+        compromised=bool(risk.get("CompromisedCredentialsDetected")),
+        feedback=str((event.get("EventFeedback") or {}).get("FeedbackValue", "")),
+    )
+
+
 def _delivery(response: dict[str, Any]) -> CodeDelivery | None:
     details = response.get("CodeDeliveryDetails") or {}
     if not details:
@@ -252,3 +320,106 @@ def _delivery(response: dict[str, Any]) -> CodeDelivery | None:
         destination=str(details.get("Destination", "")),
         medium=str(details.get("DeliveryMedium", "")).lower(),
     )
+
+
+# --- passkeys -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """One of the user's passkeys as ListWebAuthnCredentials describes it."""
+
+    id: str
+    name: str
+    created_at: datetime
+    attachment: str
+
+
+@sensitive_variables("access_token")
+def passkeys_list(*, access_token: str) -> list[Passkey]:
+    """The user's passkeys, oldest first (ListWebAuthnCredentials, every page)."""
+    passkeys: list[Passkey] = []
+    params: dict[str, Any] = {"AccessToken": access_token, "MaxResults": 20}
+    while True:
+        response = call("list_web_authn_credentials", **params)
+        for item in response.get("Credentials") or []:
+            created = item.get("CreatedAt")
+            passkeys.append(
+                Passkey(
+                    id=str(item.get("CredentialId", "")),
+                    name=str(item.get("FriendlyCredentialName") or "Passkey"),
+                    created_at=created if isinstance(created, datetime) else datetime.now(UTC),
+                    attachment=str(item.get("AuthenticatorAttachment") or ""),
+                )
+            )
+        if not response.get("NextToken"):
+            return passkeys
+        params["NextToken"] = response["NextToken"]
+
+
+@sensitive_variables("access_token")
+def passkey_registration_start(*, access_token: str) -> str:
+    """The options for navigator.credentials.create(), as JSON (StartWebAuthnRegistration)."""
+    response = call("start_web_authn_registration", AccessToken=access_token)
+    return json.dumps(response["CredentialCreationOptions"])
+
+
+@sensitive_variables("access_token")
+def passkey_registration_finish(*, access_token: str, credential: str) -> None:
+    """Hand the new passkey to the pool, which verifies it (CompleteWebAuthnRegistration)."""
+    try:
+        document = json.loads(credential)
+    except ValueError:
+        raise UserPoolError("invalid_parameter") from None
+    if not isinstance(document, dict):
+        raise UserPoolError("invalid_parameter")
+    call("complete_web_authn_registration", AccessToken=access_token, Credential=document)
+
+
+@sensitive_variables("access_token")
+def passkey_delete(*, access_token: str, credential_id: str) -> None:
+    """Remove one of the user's passkeys (DeleteWebAuthnCredential)."""
+    call("delete_web_authn_credential", AccessToken=access_token, CredentialId=credential_id)
+
+
+# --- remembered devices -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Device:
+    """One of the user's devices as ListDevices describes it."""
+
+    key: str
+    name: str
+    remembered: bool
+    created_at: datetime | None
+    last_used_at: datetime | None
+
+
+@sensitive_variables("access_token")
+def devices_list(*, access_token: str) -> list[Device]:
+    """The user's remembered devices (ListDevices, every page); others are not shown."""
+    found: list[Device] = []
+    params: dict[str, Any] = {"AccessToken": access_token, "Limit": 60}
+    while True:
+        response = call("list_devices", **params)
+        for item in response.get("Devices") or []:
+            attributes = {a["Name"]: a.get("Value", "") for a in item.get("DeviceAttributes", [])}
+            device = Device(
+                key=str(item.get("DeviceKey", "")),
+                name=attributes.get("device_name") or "Unnamed device",
+                remembered=attributes.get("dev:device_remembered_status") == "remembered",
+                created_at=item.get("DeviceCreateDate"),
+                last_used_at=item.get("DeviceLastAuthenticatedDate"),
+            )
+            if device.remembered:
+                found.append(device)
+        if not response.get("PaginationToken"):
+            return found
+        params["PaginationToken"] = response["PaginationToken"]
+
+
+@sensitive_variables("access_token")
+def device_forget(*, access_token: str, device_key: str) -> None:
+    """Forget one of the user's devices (ForgetDevice): its next sign-in asks for MFA again."""
+    call("forget_device", AccessToken=access_token, DeviceKey=device_key)

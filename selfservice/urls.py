@@ -17,5 +17,11 @@ urlpatterns = [
     path("profile/verify/", views.profile_verify, name="profile_verify"),
     path("mfa/", views.mfa, name="mfa"),
     path("mfa/totp/", views.mfa_totp, name="mfa_totp"),
+    path("activity/", views.activity, name="activity"),
+    path("passkeys/", views.passkeys, name="passkeys"),
+    path("passkeys/add/", views.passkey_add, name="passkey_add"),
+    path("passkeys/remove/", views.passkey_remove, name="passkey_remove"),
+    path("devices/", views.devices, name="devices"),
+    path("devices/forget/", views.device_forget, name="device_forget"),
     path("signout/everywhere/", views.signout_everywhere, name="signout_everywhere"),
 ]

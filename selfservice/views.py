@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.errors import status_of
 from accounts.models import User
 from accounts.services import logout_url
 from accounts.session import (
@@ -36,10 +38,14 @@ from accounts.session import (
 from accounts.tokens import TokenInvalid, token_validator
 from federation.services import IdentityProvider, provider_named
 from selfservice.forms import (
+    AuthEventFeedbackForm,
     ChangePasswordForm,
     ConfirmSignupForm,
+    DeviceForgetForm,
     ForgotPasswordForm,
     MfaSettingsForm,
+    PasskeyAddForm,
+    PasskeyRemoveForm,
     ProfileForm,
     ReauthenticateForm,
     ResendCodeForm,
@@ -49,7 +55,16 @@ from selfservice.forms import (
     TotpEnrolForm,
     VerifyEmailForm,
 )
-from selfservice.services import Profile, profile_get, totp_associate
+from selfservice.services import (
+    AuthEvent,
+    Profile,
+    auth_events_list,
+    devices_list,
+    passkeys_list,
+    profile_get,
+    totp_associate,
+)
+from signin import devices as signin_devices
 from signin.forms import totp_context
 from signin.services import TotpSecret, UserPoolError, password_policy_get
 from signin.session import CONFIRMING_USERNAME, RESETTING_USERNAME
@@ -419,6 +434,134 @@ def signout_everywhere(request: HttpRequest, tokens: StoredTokens) -> HttpRespon
     logger.info("event=logout_everywhere user_id=%s", user.pk)
     messages.info(request, "You are signed out on every device.")
     return redirect(logout_url())
+
+
+@csrf_protect
+@never_cache
+@api_tokens_required
+def activity(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Recent sign-in activity (AdminListUserAuthEvents), each with "This was me" or not."""
+    form = AuthEventFeedbackForm(request.POST or None, tokens=tokens, request=request)
+    if request.method == "POST" and form.is_valid():
+        messages.success(request, _FEEDBACK_RECORDED[form.cleaned_data["feedback"]])
+        return redirect("selfservice:activity")
+    events, failure = _auth_events_or_failure(tokens)
+    return form_page(
+        request, "selfservice/activity.html", form, events=events, events_failure=failure
+    )
+
+
+_FEEDBACK_RECORDED = {
+    "valid": "Thank you: that sign-in is marked as yours.",
+    "invalid": (
+        "That sign-in is marked as not yours. Please change your password now, then sign out "
+        "on every device."
+    ),
+}
+
+
+def _auth_events_or_failure(tokens: StoredTokens) -> tuple[list[AuthEvent], str]:
+    """The session user's own events (the username comes from its tokens), or why there are none."""
+    try:
+        return auth_events_list(username=tokens.username), ""
+    except UserPoolError as failure:
+        return [], AuthEventFeedbackForm.message(failure.code)
+
+
+@csrf_protect
+@never_cache
+@api_tokens_required
+def passkeys(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Your passkeys, with their names and dates (ListWebAuthnCredentials)."""
+    try:
+        listed = passkeys_list(access_token=tokens.access_token)
+    except UserPoolError as failure:
+        return error_page(request, PasskeyAddForm.message(failure.code), status_of(failure.code))
+    context = {"passkeys": listed, "host_hint": _passkey_host_hint(request)}
+    return render(request, "selfservice/passkeys.html", context)
+
+
+@sensitive_post_parameters("credential")
+@csrf_protect
+@never_cache
+@api_tokens_required
+@recent_proof_required
+def passkey_add(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Add a passkey: the pool's options, the browser's passkey, the pool's check of it.
+
+    StartWebAuthnRegistration, navigator.credentials.create() (static/webauthn.js), then
+    CompleteWebAuthnRegistration. Behind a recent proof: a stolen session must not add a key.
+    """
+    if request.method != "POST":
+        return redirect("selfservice:passkeys")
+    form = PasskeyAddForm(request.POST, tokens=tokens, request=request)
+    if not form.is_valid():
+        logger.warning("event=passkey_add_failed reason=%s", form.failure_code)
+        messages.error(request, _first_error(form))
+        return redirect("selfservice:passkeys")
+    if form.result is not None:  # the pool's options: now the browser makes the passkey
+        context = {"options": form.result, "form": PasskeyAddForm(tokens=tokens, request=request)}
+        return render(request, "selfservice/passkeys_add.html", context)
+    messages.success(request, "Your passkey is added.")
+    return redirect("selfservice:passkeys")
+
+
+@require_POST
+@csrf_protect
+@never_cache
+@api_tokens_required
+def passkey_remove(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Remove one of your passkeys (DeleteWebAuthnCredential)."""
+    form = PasskeyRemoveForm(request.POST, tokens=tokens, request=request)
+    if form.is_valid():
+        messages.success(request, "The passkey is removed.")
+    else:
+        messages.error(request, _first_error(form))
+    return redirect("selfservice:passkeys")
+
+
+@csrf_protect
+@never_cache
+@api_tokens_required
+def devices(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Your remembered devices (ListDevices): where sign-in skips the second factor."""
+    try:
+        listed = devices_list(access_token=tokens.access_token)
+    except UserPoolError as failure:
+        return error_page(request, DeviceForgetForm.message(failure.code), status_of(failure.code))
+    here = signin_devices.remembered_here(browser=signin_devices.browser_id(request))
+    return render(request, "selfservice/devices.html", {"devices": listed, "here": here})
+
+
+@require_POST
+@csrf_protect
+@never_cache
+@api_tokens_required
+def device_forget(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+    """Forget a device (ForgetDevice), and this site's secret for it."""
+    form = DeviceForgetForm(request.POST, tokens=tokens, request=request)
+    if form.is_valid():
+        signin_devices.device_drop(device_key=form.cleaned_data["device_key"])
+        messages.success(request, "The device is forgotten.")
+    else:
+        messages.error(request, _first_error(form))
+    return redirect("selfservice:devices")
+
+
+def _first_error(form: PasskeyAddForm | PasskeyRemoveForm | DeviceForgetForm) -> str:
+    errors = [*form.non_field_errors(), *(e for field in form.errors.values() for e in field)]
+    return str(errors[0])
+
+
+def _passkey_host_hint(request: HttpRequest) -> str:
+    """Where passkeys work, when this page is open on an IP address (never a relying party)."""
+    host = request.get_host().rsplit(":", 1)
+    try:
+        ipaddress.ip_address(host[0].strip("[]"))
+    except ValueError:
+        return ""
+    port = f":{host[1]}" if len(host) > 1 else ""
+    return f"{request.scheme}://localhost{port}{request.path}"
 
 
 _SESSION_ENDED = "Your session has ended or cannot change account settings. Please sign in again."

@@ -6,7 +6,7 @@ class SigninConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.session import FLOW_API, refresher_register
-        from signin.services import stored_tokens_refresh
+        from signin.devices import stored_tokens_refresh
 
         # The foundation's refresh middleware asks the user pools API for this app's sessions.
         refresher_register(FLOW_API, stored_tokens_refresh)

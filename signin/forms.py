@@ -23,12 +23,21 @@ from accounts.errors import BoundaryError, status_of
 from accounts.forms import TRY_AGAIN_LATER, LoginStartForm
 from accounts.services import ManagedLoginError, token_revoke
 from accounts.tokens import Tokens
-from signin import ratelimit, services
+from signin import devices, ratelimit, services
 from signin.ratelimit import client_address
 from signin.session import SigninAttempt, signin_attempt_save
 
+# The request headers the pool may see (ContextData.HttpHeaders): never Cookie or Authorization.
+_CONTEXT_HEADERS = {"User-Agent": "HTTP_USER_AGENT", "Accept-Language": "HTTP_ACCEPT_LANGUAGE"}
+
 # Second factors by the kind signin.services.STEPS names them.
 FACTOR_LABELS = {"totp": "Authenticator app", "sms": "Text message", "email": "Email"}
+# First factors of choice-based sign-in (signin.services.FIRST_FACTORS), as the buttons say them.
+FIRST_FACTOR_LABELS = {
+    "email": "Email me a code",
+    "sms": "Text me a code",
+    "passkey": "Sign in with a passkey",
+}
 
 
 # Failures that count against the app-side rate limits: wrong passwords and wrong codes.
@@ -49,6 +58,20 @@ USERPOOL_ERRORS = {
     "incomplete_token_response": "We could not verify your sign-in. Please sign in again.",
     "token_revoked": "Your session has ended. Please sign in again.",
     "unexpected": "Something went wrong on our side. Please try again later.",
+    # Threat protection (cognito-facts: the pool's risk configuration).
+    "blocked_by_risk": (
+        "This sign-in was blocked for security reasons: it came from a network or device that "
+        "looks risky. If this was you, try again from a network you usually use. If it was not "
+        "you, reset your password now."
+    ),
+    "password_compromised": (
+        "Your password appeared in a data breach on another site, so it can no longer be used "
+        "here. Please choose a new password with a reset code we send you."
+    ),
+    "password_leaked": (
+        "This password is known to have been leaked in a data breach elsewhere, so it cannot be "
+        "used. Please choose a different password."
+    ),
 }
 WRONG_CODE = "That code is not right. Please check it and try again."
 EXPIRED_CODE = "That code has expired. Please ask for a new one."
@@ -116,7 +139,8 @@ class UserPoolForm(forms.Form):
         if slot is None:
             self.fail("rate_limited")
         try:
-            return service(**params)
+            with services.browser_context(browser_of(self.request)):
+                return service(**params)
         except BoundaryError as error:  # the pool's (UserPoolError), or the validator's
             if error.code in COUNTED_FAILURES:
                 slot.keep()
@@ -140,6 +164,16 @@ class UserPoolForm(forms.Form):
     @property
     def failure_status(self) -> int:
         return status_of(self.failure_code)
+
+
+def browser_of(request: HttpRequest) -> services.Browser:
+    """The browser as the pool's threat protection sees it: safe headers and the page's path."""
+    headers = tuple(
+        (name, request.META[key][:256])
+        for name, key in _CONTEXT_HEADERS.items()
+        if key in request.META
+    )
+    return services.Browser(headers=headers, path=request.path)
 
 
 class SigninForm(UserPoolForm):
@@ -177,6 +211,9 @@ class SigninForm(UserPoolForm):
                 username=username,
                 password=password,
                 address=self.address,
+                device=devices.device_for(
+                    browser=devices.browser_id(self.request), username=username
+                ),
             )
         return cleaned
 
@@ -186,11 +223,15 @@ class SigninForm(UserPoolForm):
 
 
 class CodeSigninForm(UserPoolForm):
-    """The custom challenge (CUSTOM_AUTH): a one-time sign-in code sent to the user's email."""
+    """Sign in without a password (USER_AUTH): a code by email or text, a passkey, or a choice."""
 
     prefix = "code"  # shares the sign-in page with SigninForm
     username = forms.CharField(
-        max_length=128, widget=widget("code-username", autocomplete="username")
+        max_length=128, widget=widget("code-username", autocomplete="username webauthn")
+    )
+    # The button pressed; none (an older page) asks for an emailed code, as before USER_AUTH.
+    factor = forms.ChoiceField(
+        required=False, choices=[(kind, kind) for kind in (*FIRST_FACTOR_LABELS, "choose")]
     )
 
     error_messages = {
@@ -204,14 +245,21 @@ class CodeSigninForm(UserPoolForm):
         "unsupported_challenge": "This account needs a sign-in step this site cannot do.",
     }
 
+    def __init__(self, data: Any = None, *, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(data, request=request, **kwargs)
+        self.offered = services.first_factors_offered()
+        self.fields["factor"].choices = [(k, k) for k in (*self.offered, "choose", "")]
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if username := cleaned.get("username"):
+        factor = cleaned.get("factor") or "email"
+        if (username := cleaned.get("username")) and not self.errors:
             self.result = self.call(
-                services.custom_signin_start,
-                limit=ratelimit.SEND,
+                services.first_factor_start,
+                limit=ratelimit.SIGNIN if factor == "passkey" else ratelimit.SEND,
                 account=username,
                 username=username,
+                factor="" if factor == "choose" else factor,
                 address=self.address,
             )
         return cleaned
@@ -287,11 +335,20 @@ class MfaCodeForm(ChallengeForm):
     step, route = "mfa_code", "signin/mfa/"
 
     code = code_field("mfa-code")
+    remember = forms.BooleanField(
+        required=False,
+        label="Remember this device (skip this step here next time)",
+        widget=forms.CheckboxInput(attrs={"data-testid": "remember-device"}),
+    )
 
-    @sensitive_variables("cleaned")
+    def __init__(self, data: Any = None, *, attempt: SigninAttempt, request: HttpRequest) -> None:
+        super().__init__(data, attempt=attempt, request=request)
+        self.browser_id = ""  # set when this answer remembered the device: the view sets the cookie
+
+    @sensitive_variables("cleaned", "result", "secret")
     def answer(self, cleaned: dict[str, Any]) -> Any:
         challenge = self.attempt.challenge
-        return self.call(
+        result = self.call(
             services.challenge_answer,
             limit=ratelimit.MFA,
             account=challenge.username,
@@ -299,6 +356,25 @@ class MfaCodeForm(ChallengeForm):
             answer=cleaned["code"],
             address=self.address,
         )
+        if cleaned.get("remember") and isinstance(result, services.SignedIn) and result.new_device:
+            browser = devices.browser_id(self.request) or devices.browser_id_new()
+            secret = self.call(
+                services.device_remember,
+                access_token=result.access_token,
+                new_device=result.new_device,
+                name=_device_name(self.request),
+            )
+            username = str(result.claims.get("cognito:username") or challenge.username)
+            devices.device_save(browser=browser, username=username, secret=secret)
+            self.browser_id = browser
+            result = replace(result, device_key=secret.key)
+        return result
+
+
+def _device_name(request: HttpRequest) -> str:
+    """The device's name in the account's list: the browser, as its User-Agent says."""
+    agent = request.headers.get("User-Agent", "")[:80]
+    return f"Web browser ({agent})" if agent else "Web browser"
 
 
 class ChooseFactorForm(ChallengeForm):
@@ -398,6 +474,102 @@ class NewPasswordForm(ChallengeForm):
         )
 
 
+class FirstFactorCodeForm(ChallengeForm):
+    """A sign-in code the pool emailed or texted instead of a password (USER_AUTH)."""
+
+    code = code_field("mfa-code")
+
+    @sensitive_variables("cleaned", "result")
+    def answer(self, cleaned: dict[str, Any]) -> Any:
+        challenge = self.attempt.challenge
+        result = self.call(
+            services.first_factor_answer,
+            limit=ratelimit.MFA,
+            account=challenge.username,
+            challenge=challenge,
+            answer=cleaned["code"],
+            address=self.address,
+        )
+        if isinstance(result, Tokens):
+            second_factor_check(self, result)
+        return result
+
+
+class EmailCodeForm(FirstFactorCodeForm):
+    step, route = "email_code", "signin/code/email/"
+
+
+class SmsCodeForm(FirstFactorCodeForm):
+    step, route = "sms_code", "signin/code/sms/"
+
+
+class PasskeyForm(ChallengeForm):
+    """The passkey's answer (navigator.credentials.get, by static/webauthn.js) to WEB_AUTHN."""
+
+    step, route = "passkey", "signin/passkey/"
+    credential = forms.CharField(
+        max_length=20000, widget=forms.HiddenInput(attrs={"data-webauthn-result": ""})
+    )
+
+    error_messages = {
+        **ChallengeForm.error_messages,
+        "not_authorized": (
+            "That passkey could not sign you in. Please try again, or sign in another way."
+        ),
+        "invalid_parameter": "Your browser's passkey answer was not accepted. Please try again.",
+        "required": "Your browser sent no passkey. Please try again, or sign in another way.",
+    }
+
+    def context(self) -> dict[str, Any]:
+        return {"options": self.attempt.challenge.request_options}
+
+    def clean(self) -> dict[str, Any]:
+        if not self.data.get("credential"):
+            self.fail("required")
+        return super().clean()
+
+    def answer(self, cleaned: dict[str, Any]) -> Any:
+        challenge = self.attempt.challenge
+        return self.call(
+            services.first_factor_answer,
+            limit=ratelimit.MFA,
+            account=challenge.username,
+            challenge=challenge,
+            answer=cleaned["credential"],
+            address=self.address,
+        )
+
+
+class ChooseFirstFactorForm(ChallengeForm):
+    """How to sign in (SELECT_CHALLENGE): every factor the pool offers, whatever the account.
+
+    The pool's AvailableChallenges tell which the account may use; showing only those would
+    tell anyone which accounts exist or have MFA, so an unusable choice leads to a decoy step.
+    """
+
+    step, route = "choose_first_factor", "signin/choose/"
+    choice = forms.ChoiceField(widget=forms.RadioSelect(attrs={"data-testid": "first-factor"}))
+
+    def __init__(self, data: Any = None, *, attempt: SigninAttempt, request: HttpRequest) -> None:
+        super().__init__(data, attempt=attempt, request=request)
+        self.fields["choice"].choices = [
+            (kind, FIRST_FACTOR_LABELS[kind]) for kind in services.first_factors_offered()
+        ]
+
+    def context(self) -> dict[str, Any]:
+        return {"username": self.attempt.challenge.username}
+
+    def answer(self, cleaned: dict[str, Any]) -> Any:
+        return self.call(
+            services.first_factor_answer,
+            limit=ratelimit.SEND,
+            account=self.attempt.challenge.username,
+            challenge=self.attempt.challenge,
+            answer=cleaned["choice"],
+            address=self.address,
+        )
+
+
 class CustomChallengeForm(ChallengeForm):
     """The answer the pool's own challenge asks for (here, an emailed code)."""
 
@@ -421,29 +593,40 @@ class CustomChallengeForm(ChallengeForm):
             address=self.address,
         )
         if isinstance(result, Tokens):
-            self._second_factor_check(result)
+            second_factor_check(self, result)
         return result
 
-    @sensitive_variables("tokens")
-    def _second_factor_check(self, tokens: Tokens) -> None:
-        """Refuse tokens that a code alone won for an account with MFA on.
 
-        This site starts CUSTOM_AUTH without a password, so the emailed code was the only factor.
-        Cognito leaves custom auth to the pool's DefineAuthChallenge trigger; the sample trigger
-        refuses MFA accounts, and this check holds even when a pool's trigger does not.
-        """
-        if not self.call(services.mfa_enabled, access_token=tokens.access_token):
-            return
-        # Dropped here either way (never shown to anyone); revoked too, if the pool answers.
-        with contextlib.suppress(ManagedLoginError):
-            token_revoke(refresh_token=tokens.refresh_token)
-        self.fail("mfa_required")
+@sensitive_variables("tokens")
+def second_factor_check(form: ChallengeForm, tokens: Tokens) -> None:
+    """Refuse tokens that a code alone won for an account with MFA on.
+
+    A code sign-in gives no password, so the code was the only factor. Cognito offers codes only
+    to accounts without MFA (USER_AUTH) and leaves custom auth to the pool's triggers; this
+    check holds even when a pool does not.
+    """
+    if not form.call(services.mfa_enabled, access_token=tokens.access_token):
+        return
+    # Dropped here either way (never shown to anyone); revoked too, if the pool answers.
+    with contextlib.suppress(ManagedLoginError):
+        token_revoke(refresh_token=tokens.refresh_token)
+    form.fail("mfa_required")
 
 
 # The form of each step, by step name: the view, URL and template follow from it.
 STEP_FORMS: dict[str, type[ChallengeForm]] = {
     form.step: form
-    for form in (MfaCodeForm, ChooseFactorForm, MfaSetupForm, NewPasswordForm, CustomChallengeForm)
+    for form in (
+        MfaCodeForm,
+        ChooseFactorForm,
+        MfaSetupForm,
+        NewPasswordForm,
+        CustomChallengeForm,
+        ChooseFirstFactorForm,
+        EmailCodeForm,
+        SmsCodeForm,
+        PasskeyForm,
+    )
 }
 
 

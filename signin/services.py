@@ -11,20 +11,26 @@ selfservice.services makes its account calls through `call` too.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
 import logging
+import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
-from pycognito.aws_srp import AWSSRP, N_HEX, hex_to_long
+from pycognito.aws_srp import AWSSRP, N_HEX, generate_hash_device, hex_to_long, long_to_hex
 
 from accounts.errors import BoundaryError
 from accounts.tokens import Tokens, tokens_verified
@@ -53,6 +59,16 @@ STEPS = {
     "NEW_PASSWORD_REQUIRED": Step("new_password", "NEW_PASSWORD"),
     "CUSTOM_CHALLENGE": Step("custom_challenge", "ANSWER"),
 }
+# The first factors of choice-based sign-in (USER_AUTH), by Cognito's name. EMAIL_OTP is also a
+# second factor above: a challenge is a first factor's when USER_AUTH asked for it (`first_factor`).
+FIRST_FACTOR_STEPS = {
+    "SELECT_CHALLENGE": Step("choose_first_factor", "ANSWER"),
+    "EMAIL_OTP": Step("email_code", "EMAIL_OTP_CODE", factor="email"),
+    "SMS_OTP": Step("sms_code", "SMS_OTP_CODE", factor="sms"),
+    "WEB_AUTHN": Step("passkey", "CREDENTIAL", factor="passkey"),
+}
+# Each first factor's USER_AUTH name, by the kind the sign-in page offers.
+FIRST_FACTORS = {step.factor: name for name, step in FIRST_FACTOR_STEPS.items() if step.factor}
 # Each second factor's challenge, by its kind.
 FACTORS = {step.factor: name for name, step in STEPS.items() if step.factor}
 # The public challenge parameters a step may show; everything else Cognito sends is dropped.
@@ -62,6 +78,8 @@ _SHOWN_PARAMETERS = {
     "MFAS_CAN_CHOOSE",
     "MFAS_CAN_SETUP",
     "requiredAttributes",
+    "CREDENTIAL_REQUEST_OPTIONS",  # the browser's navigator.credentials.get() options: public
+    "AVAILABLE_CHALLENGES",  # SELECT_CHALLENGE's AvailableChallenges, kept as a JSON list
 }
 # The name authenticator apps show beside the account.
 TOTP_ISSUER = "Cognito reference app"
@@ -90,6 +108,16 @@ _ERRORS = {
     "MFAMethodNotFoundException": "mfa_not_set_up",
     "UserLambdaValidationException": "rejected",
     "InternalErrorException": "unavailable",
+    "ResourceNotFoundException": "not_found",
+    "UserPoolAddOnNotEnabledException": "threat_protection_off",
+    # Passkeys (issue 15): registration's refusals; a sign-in's are NotAuthorizedException.
+    "WebAuthnChallengeNotFoundException": "passkey_expired",
+    "WebAuthnClientMismatchException": "passkey_expired",
+    "WebAuthnOriginNotAllowedException": "passkey_wrong_site",
+    "WebAuthnRelyingPartyMismatchException": "passkey_wrong_site",
+    "WebAuthnCredentialNotSupportedException": "passkey_not_supported",
+    "WebAuthnNotEnabledException": "passkeys_off",
+    "WebAuthnConfigurationMissingException": "passkeys_off",
 }
 # NotAuthorizedException means several things; its message tells which (cognito-facts 5.1).
 _NOT_AUTHORIZED_MESSAGES = {
@@ -97,6 +125,16 @@ _NOT_AUTHORIZED_MESSAGES = {
     "Invalid session for the user, session is expired.": "session_expired",
     "Access Token has been revoked": "token_revoked",
     "Access Token has expired": "token_revoked",
+    # Threat protection blocked the sign-in (a blocked address, or a risk level set to block).
+    "Unable to login because of security reasons.": "blocked_by_risk",
+}
+# Threat protection found the password on a list of leaked ones (sign-up, reset, change).
+_INVALID_PASSWORD_MESSAGES = {
+    "Provided password cannot be used for security reasons.": "password_leaked",
+}
+_BY_MESSAGE = {
+    "NotAuthorizedException": _NOT_AUTHORIZED_MESSAGES,
+    "InvalidPasswordException": _INVALID_PASSWORD_MESSAGES,
 }
 # Operations an older endpoint may not know: refresh then falls back to REFRESH_TOKEN_AUTH.
 _UNSUPPORTED = {
@@ -119,16 +157,32 @@ class Challenge:
     session: str
     username: str  # the internal username: SECRET_HASH and every response must use it
     parameters: dict[str, str] = field(default_factory=dict)
+    first_factor: bool = False  # asked by USER_AUTH before any password (`FIRST_FACTOR_STEPS`)
+
+    @property
+    def _steps(self) -> dict[str, Step]:
+        return FIRST_FACTOR_STEPS if self.first_factor else STEPS
 
     @property
     def step(self) -> str:
         """The app's step that answers this challenge (`STEPS`); "" when the app has none."""
-        return STEPS[self.name].name if self.name in STEPS else ""
+        return self._steps[self.name].name if self.name in self._steps else ""
 
     @property
     def factor(self) -> str:
-        """The second factor a code step asks for: totp, sms, email; "" for other steps."""
-        return STEPS[self.name].factor if self.name in STEPS else ""
+        """The factor a code step asks for: totp, sms, email (passkey); "" for other steps."""
+        return self._steps[self.name].factor if self.name in self._steps else ""
+
+    @property
+    def available_factors(self) -> list[str]:
+        """SELECT_CHALLENGE's first factors the user may use, as the app names them."""
+        names = _json_list(self.parameters.get("AVAILABLE_CHALLENGES"))
+        return [kind for kind, name in FIRST_FACTORS.items() if name in names]
+
+    @property
+    def request_options(self) -> str:
+        """WEB_AUTHN's CREDENTIAL_REQUEST_OPTIONS (JSON) for navigator.credentials.get()."""
+        return self.parameters.get("CREDENTIAL_REQUEST_OPTIONS", "")
 
     @property
     def destination(self) -> str:
@@ -164,6 +218,23 @@ class Challenge:
 
 
 @dataclass(frozen=True)
+class DeviceSecret:
+    """A remembered device: its key, its group and the random password its SRP verifier hides."""
+
+    key: str
+    group_key: str
+    password: str
+
+
+@dataclass(frozen=True)
+class SignedIn(Tokens):
+    """Tokens, with the device the pool met: a new one to confirm, or a remembered one."""
+
+    new_device: tuple[str, str] | None = None  # NewDeviceMetadata: (DeviceKey, DeviceGroupKey)
+    device_key: str = ""  # the confirmed device this sign-in's refresh token is bound to
+
+
+@dataclass(frozen=True)
 class TotpSecret:
     """A new authenticator secret and the otpauth URI its QR code carries."""
 
@@ -179,12 +250,101 @@ class PasswordPolicy:
     rules: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Browser:
+    """What the pool's threat protection is told about the browser besides its address."""
+
+    headers: tuple[tuple[str, str], ...] = ()  # safe headers only: never Cookie or Authorization
+    path: str = ""
+
+
+# The browser of the form whose call is running (signin.forms.UserPoolForm.call sets it): every
+# call that sends the user's address sends this too, without each signature carrying it.
+_NO_BROWSER = Browser()
+_browser: ContextVar[Browser] = ContextVar("userpool_browser", default=_NO_BROWSER)
+
+
+@contextmanager
+def browser_context(browser: Browser) -> Iterator[None]:
+    """Calls made inside tell the pool about this browser."""
+    token = _browser.set(browser)
+    try:
+        yield
+    finally:
+        _browser.reset(token)
+
+
+def user_context_data(address: str) -> dict[str, str]:
+    """UserContextData (the public operations): the user's address.
+
+    EncodedData is left out: Cognito reads it as its browser SDK's device fingerprint, which a
+    server cannot make, and a made-up value is not what it expects.
+    """
+    return {"IpAddress": address}
+
+
 # --- sign-in ------------------------------------------------------------------------------------
 
 
-@sensitive_variables("password", "srp", "answers", "response")
-def signin_start(*, username: str, password: str, address: str) -> Tokens | Challenge:
-    """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting."""
+def _compromised_told(start: Any) -> Any:
+    """A sign-in the pool refused because the (right) password was leaked says so.
+
+    The demo client hides the account's new RESET_REQUIRED state behind "Incorrect username or
+    password" (PreventUserExistenceErrors); the pool's own record of this sign-in tells.
+    """
+
+    @functools.wraps(start)
+    def signin_start(*, username: str, password: str, address: str, **kwargs: Any) -> Any:
+        try:
+            return start(username=username, password=password, address=address, **kwargs)
+        except UserPoolError as error:
+            if error.code in _MAY_BE_COMPROMISED and _compromised_just_now(username, address):
+                raise UserPoolError("password_compromised") from None
+            raise
+
+    return signin_start
+
+
+_MAY_BE_COMPROMISED = {"not_authorized", "password_reset_required"}
+# How recent the pool's compromised-credentials event must be to be this sign-in's own.
+_COMPROMISED_EVENT_SECONDS = 60
+
+
+def _compromised_just_now(username: str, address: str) -> bool:
+    """Whether the user's newest auth event is a sign-in from this address whose password was
+    right and leaked (AdminListUserAuthEvents; needs the app's AWS credentials)."""
+    try:
+        events = call(
+            "admin_list_user_auth_events",
+            UserPoolId=settings.COGNITO_USER_POOL_ID,
+            Username=username,
+            MaxResults=1,
+        ).get("AuthEvents") or [{}]
+    except UserPoolError:  # no credentials, no threat protection, no such user
+        return False
+    event = events[0]
+    created = event.get("CreationDate")
+    return (
+        event.get("EventType") == "SignIn"
+        and (event.get("EventContextData") or {}).get("IpAddress") == address
+        and bool((event.get("EventRisk") or {}).get("CompromisedCredentialsDetected"))
+        and {"ChallengeName": "Password", "ChallengeResponse": "Success"}
+        in (event.get("ChallengeResponses") or [])
+        and isinstance(created, datetime)
+        and (datetime.now(UTC) - created).total_seconds() < _COMPROMISED_EVENT_SECONDS
+    )
+
+
+@_compromised_told
+@sensitive_variables("password", "srp", "answers", "response", "device")
+def signin_start(
+    *, username: str, password: str, address: str, device: DeviceSecret | None = None
+) -> Tokens | Challenge:
+    """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting.
+
+    With a remembered `device`, SRP names it (DEVICE_KEY) and answers the pool's device
+    challenge (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER) instead of the second factor.
+    """
     if settings.COGNITO_AUTH_FLOW == "USER_PASSWORD_AUTH":
         flow = "ADMIN_USER_PASSWORD_AUTH" if settings.COGNITO_ADMIN_AUTH else "USER_PASSWORD_AUTH"
         params = {"USERNAME": username, "PASSWORD": password, **_secret_hash(username)}
@@ -196,6 +356,9 @@ def signin_start(*, username: str, password: str, address: str) -> Tokens | Chal
         client_id=settings.COGNITO_CLIENT_ID,
         client_secret=settings.COGNITO_CLIENT_SECRET,
         client=_idp(),
+        device_key=device.key if device else None,
+        device_group_key=device.group_key if device else None,
+        device_password=device.password if device else None,
     )
     response = _initiate("USER_SRP_AUTH", srp.get_auth_params(), address=address)
     if response.get("ChallengeName") != "PASSWORD_VERIFIER":
@@ -206,7 +369,57 @@ def signin_start(*, username: str, password: str, address: str) -> Tokens | Chal
         raise UserPoolError("not_authorized")
     answers = srp.process_challenge(parameters, srp.get_auth_params())
     verified = _respond("PASSWORD_VERIFIER", response.get("Session"), answers, address=address)
+    if device and verified.get("ChallengeName") == "DEVICE_SRP_AUTH":
+        verified = _device_verified(srp, verified, username=answers["USERNAME"], address=address)
+        result = _result(verified, username=answers["USERNAME"])
+        return replace(result, device_key=device.key) if isinstance(result, SignedIn) else result
     return _result(verified, username=answers["USERNAME"])
+
+
+@sensitive_variables("srp", "step", "answers")
+def _device_verified(
+    srp: AWSSRP, challenge: dict[str, Any], *, username: str, address: str
+) -> dict[str, Any]:
+    """The remembered device's SRP (pycognito's arithmetic), instead of the second factor."""
+    responses = {
+        "USERNAME": username,
+        "DEVICE_KEY": srp.device_key,
+        "SRP_A": long_to_hex(srp.large_a_value),
+        **_secret_hash(username),
+    }
+    step = _respond("DEVICE_SRP_AUTH", challenge.get("Session"), responses, address=address)
+    if step.get("ChallengeName") != "DEVICE_PASSWORD_VERIFIER":
+        return step
+    parameters = step.get("ChallengeParameters") or {}
+    if hex_to_long(parameters.get("SRP_B", "0")) % hex_to_long(N_HEX) == 0:
+        raise UserPoolError("not_authorized")
+    answers = srp.process_device_challenge(parameters)
+    return _respond("DEVICE_PASSWORD_VERIFIER", step.get("Session"), answers, address=address)
+
+
+@sensitive_variables("access_token", "password", "verifier")
+def device_remember(*, access_token: str, new_device: tuple[str, str], name: str) -> DeviceSecret:
+    """Confirm this sign-in's new device with its SRP verifier and ask the pool to remember it.
+
+    The device's password is random (pycognito's generate_hash_device); only its verifier goes
+    to the pool, and the caller keeps the password server-side for DEVICE_SRP_AUTH.
+    """
+    key, group_key = new_device
+    password, verifier = generate_hash_device(group_key, key)
+    call(
+        "confirm_device",
+        AccessToken=access_token,
+        DeviceKey=key,
+        DeviceSecretVerifierConfig=verifier,
+        DeviceName=name[:1024],
+    )
+    call(
+        "update_device_status",
+        AccessToken=access_token,
+        DeviceKey=key,
+        DeviceRememberedStatus="remembered",
+    )
+    return DeviceSecret(key=key, group_key=group_key, password=password)
 
 
 def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
@@ -223,6 +436,68 @@ def custom_signin_start(*, username: str, address: str) -> Tokens | Challenge:
         if error.code not in _HIDDEN_STANDINGS:
             raise
     return Challenge(name="CUSTOM_CHALLENGE", session="", username=username)
+
+
+def first_factor_start(*, username: str, factor: str, address: str) -> Tokens | Challenge:
+    """Start choice-based sign-in (USER_AUTH) with the first factor the user picked.
+
+    `factor` is email, sms, passkey, or "" for the pool's choice (SELECT_CHALLENGE). When the
+    user may not use the factor (no verified address, no passkey, or MFA on: Cognito offers
+    passwordless factors only to users without MFA), the pool answers SELECT_CHALLENGE without it;
+    an unconfirmed account, or one whose password must be reset, is refused. Both get a decoy of
+    the factor's step, as an unknown user gets, so the answer never tells how an account stands.
+    """
+    params = {"USERNAME": username, **_secret_hash(username)}
+    if factor:
+        params["PREFERRED_CHALLENGE"] = FIRST_FACTORS[factor]
+    try:
+        started = _initiate("USER_AUTH", params, address=address)
+        result = _result(started, username=username, first_factor=True)
+    except UserPoolError as error:
+        if error.code not in _HIDDEN_STANDINGS or not factor:
+            raise
+        return first_factor_decoy(username=username, factor=factor)
+    if factor and isinstance(result, Challenge) and result.name != FIRST_FACTORS[factor]:
+        return first_factor_decoy(username=username, factor=factor)
+    return result
+
+
+def first_factor_decoy(*, username: str, factor: str) -> Challenge:
+    """The step of `factor` with no Session: no answer passes it (see `_decoy_answer`)."""
+    parameters = {}
+    if factor == "passkey":
+        # As the pool's options for a name with no passkey: a fresh challenge, no credentials.
+        challenge = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        options = {"challenge": challenge, "allowCredentials": [], "userVerification": "required"}
+        parameters["CREDENTIAL_REQUEST_OPTIONS"] = json.dumps(options)
+    return Challenge(
+        name=FIRST_FACTORS[factor],
+        session="",
+        username=username,
+        parameters=parameters,
+        first_factor=True,
+    )
+
+
+@sensitive_variables("answer", "responses")
+def first_factor_answer(*, challenge: Challenge, answer: str, address: str) -> Tokens | Challenge:
+    """Answer a USER_AUTH step: a chosen factor, an emailed or texted code, a passkey's CREDENTIAL.
+
+    A chosen factor the user may not use gets that factor's decoy (see `first_factor_start`).
+    """
+    if not challenge.session:
+        return _decoy_answer(challenge)
+    step = FIRST_FACTOR_STEPS.get(challenge.name)
+    if step is None or not challenge.first_factor:
+        raise UserPoolError("unsupported_challenge")
+    if step.name == "choose_first_factor":
+        if answer not in challenge.available_factors:
+            return first_factor_decoy(username=challenge.username, factor=answer)
+        answer = FIRST_FACTORS[answer]
+    responses = {step.answer_key: answer, "USERNAME": challenge.username}
+    responses |= _secret_hash(challenge.username)
+    response = _respond(challenge.name, challenge.session, responses, address=address)
+    return _result(response, username=challenge.username, first_factor=True)
 
 
 # What a code sign-in must not reveal about an account that exists.
@@ -254,11 +529,11 @@ def challenge_answer(
 
 
 def _decoy_answer(challenge: Challenge) -> Challenge:
-    """A decoy takes wrong answers as the pool's code challenge does: three, then it ends."""
+    """A decoy takes wrong answers as the pool's step does: a code three, a passkey one."""
     tries = int(challenge.parameters.get("DECOY_TRIES", "0")) + 1
-    if tries >= _CUSTOM_CODE_TRIES:
+    if tries >= _CUSTOM_CODE_TRIES or challenge.name == "WEB_AUTHN":
         raise UserPoolError("not_authorized")
-    return replace(challenge, parameters={"DECOY_TRIES": str(tries)})
+    return replace(challenge, parameters={**challenge.parameters, "DECOY_TRIES": str(tries)})
 
 
 # The sample custom-auth trigger's tries per code (emulator/triggers.py MAX_CODE_TRIES).
@@ -292,7 +567,9 @@ def mfa_enabled(*, access_token: str) -> bool:
 
 
 @sensitive_variables("refresh_token", "response")
-def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[str, Any]) -> Tokens:
+def tokens_refresh(
+    *, refresh_token: str, username: str, previous_claims: dict[str, Any], device_key: str = ""
+) -> Tokens:
     """New tokens: GetTokensFromRefreshToken (rotation-aware), else REFRESH_TOKEN_AUTH.
 
     With rotation on, the answer carries a new refresh token that replaces this one, and reusing
@@ -309,9 +586,13 @@ def tokens_refresh(*, refresh_token: str, username: str, previous_claims: dict[s
                 if settings.COGNITO_CLIENT_SECRET
                 else {}
             ),
+            # A refresh token issued to a confirmed device refreshes only with its key.
+            **({"DeviceKey": device_key} if device_key else {}),
         )
     except _Unsupported:
         params = {"REFRESH_TOKEN": refresh_token, **_secret_hash(username)}
+        if device_key:
+            params["DEVICE_KEY"] = device_key
         response = _initiate("REFRESH_TOKEN_AUTH", params, address=None)
     tokens = _tokens(response["AuthenticationResult"], refresh_token=refresh_token)
     # OIDC Core 12.2: a refreshed ID token must name the same subject, issuer and audience.
@@ -376,8 +657,8 @@ def _mapped(operation: str, error: ClientError) -> UserPoolError:
     http_status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
     if code in _UNSUPPORTED:
         return _Unsupported()
-    if code == "NotAuthorizedException" and message in _NOT_AUTHORIZED_MESSAGES:
-        app_code = _NOT_AUTHORIZED_MESSAGES[message]
+    if message in _BY_MESSAGE.get(code, {}):
+        app_code = _BY_MESSAGE[code][message]
     elif code in _ERRORS:
         app_code = _ERRORS[code]
     elif http_status >= 500:
@@ -405,7 +686,7 @@ def _initiate(flow: str, params: dict[str, str], *, address: str | None) -> dict
         ClientId=settings.COGNITO_CLIENT_ID,
         AuthFlow=flow,
         AuthParameters=params,
-        **({"UserContextData": {"IpAddress": address}} if address else {}),
+        **({"UserContextData": user_context_data(address)} if address else {}),
     )
 
 
@@ -426,38 +707,57 @@ def _respond(
             **params,
             **_admin_context(address),
         )
-    return call("respond_to_auth_challenge", UserContextData={"IpAddress": address}, **params)
+    return call("respond_to_auth_challenge", UserContextData=user_context_data(address), **params)
 
 
 def _admin_context(address: str | None) -> dict[str, Any]:
     # The admin operations take the user's context as ContextData, with the server named.
     if not address:
         return {}
+    browser = _browser.get()
     return {
         "ContextData": {
             "IpAddress": address,
             "ServerName": urlsplit(settings.APP_URL).hostname or "localhost",
-            "ServerPath": "/accounts/signin/",
-            "HttpHeaders": [],
+            "ServerPath": browser.path or "/accounts/signin/",
+            "HttpHeaders": [{"headerName": n, "headerValue": v} for n, v in browser.headers],
         }
     }
 
 
 @sensitive_variables("response")
-def _result(response: dict[str, Any], *, username: str) -> Tokens | Challenge:
-    """Tokens when Cognito issued them, else the next challenge; an unknown one fails closed."""
+def _result(
+    response: dict[str, Any], *, username: str, first_factor: bool = False
+) -> Tokens | Challenge:
+    """Tokens when Cognito issued them, else the next challenge; an unknown one fails closed.
+
+    USER_AUTH's first answer (or the answer to its SELECT_CHALLENGE) asks for a first factor;
+    a challenge after a password is a second factor, as in USER_SRP_AUTH.
+    """
     if "AuthenticationResult" in response:
-        return _tokens(response["AuthenticationResult"], refresh_token=None)
+        result = response["AuthenticationResult"]
+        tokens = _tokens(result, refresh_token=None)
+        metadata = result.get("NewDeviceMetadata") or {}
+        new_device = (
+            (str(metadata["DeviceKey"]), str(metadata["DeviceGroupKey"]))
+            if metadata.get("DeviceKey") and metadata.get("DeviceGroupKey")
+            else None
+        )
+        return SignedIn(**vars(tokens), new_device=new_device)
     name = response.get("ChallengeName")
-    if name not in STEPS or not response.get("Session"):
+    first_factor = first_factor and name in FIRST_FACTOR_STEPS
+    if (name not in STEPS and not first_factor) or not response.get("Session"):
         logger.warning("event=challenge_unsupported challenge=%s", str(name)[:40])
         raise UserPoolError("unsupported_challenge")
-    parameters = response.get("ChallengeParameters") or {}
+    parameters = dict(response.get("ChallengeParameters") or {})
+    if "AvailableChallenges" in response:
+        parameters["AVAILABLE_CHALLENGES"] = json.dumps(response["AvailableChallenges"])
     return Challenge(
         name=name,
         session=response["Session"],
         username=parameters.get("USER_ID_FOR_SRP") or parameters.get("USERNAME") or username,
         parameters={k: str(v) for k, v in parameters.items() if k in _SHOWN_PARAMETERS},
+        first_factor=first_factor,
     )
 
 
@@ -505,6 +805,29 @@ def secret_hash_param(username: str) -> dict[str, str]:
     return {"SecretHash": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
 
 
+_factors_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def first_factors_offered() -> tuple[str, ...]:
+    """The passwordless first factors the pool allows (SignInPolicy), as the app names them.
+
+    The same for every visitor: which factors one account may use is never shown (see
+    `first_factor_start`). Without an answer from the pool, none: the password form stays.
+    """
+    cached = _factors_cache.get(settings.COGNITO_USER_POOL_ID)
+    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
+    except (UserPoolError, KeyError):
+        return ()
+    allowed = (pool.get("Policies", {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors")
+    factors = tuple(kind for kind, name in FIRST_FACTORS.items() if name in (allowed or ()))
+    with _policy_lock:
+        _factors_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), factors)
+    return factors
+
+
 def _json_list(value: str | None) -> list[str]:
     try:
         items = json.loads(value or "[]")
@@ -524,12 +847,3 @@ def _policy_rules(policy: dict[str, Any]) -> tuple[str, ...]:
         if policy.get(key):
             rules.append(f"At least {text}")
     return tuple(rules)
-
-
-def stored_tokens_refresh(current: Any) -> Tokens:
-    """The refresher of API sign-in sessions (accounts.session.REFRESHERS)."""
-    return tokens_refresh(
-        refresh_token=current.refresh_token,
-        username=current.username,
-        previous_claims=current.identity,
-    )

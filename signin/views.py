@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.session import FLOW_API, sign_user_in
 from accounts.tokens import Tokens
+from signin import devices
 from signin.forms import STEP_FORMS, ChallengeForm, CodeSigninForm, SigninForm, UserPoolForm
 from signin.services import Challenge, UserPoolError
 from signin.session import (
@@ -43,6 +44,7 @@ _ATTEMPT_ENDED = {
 _ACCOUNT_STEPS = {
     "user_not_confirmed": (CONFIRMING_USERNAME, "selfservice:signup_confirm"),
     "password_reset_required": (RESETTING_USERNAME, "selfservice:password_forgot"),
+    "password_compromised": (RESETTING_USERNAME, "selfservice:password_forgot"),
 }
 
 
@@ -71,7 +73,7 @@ def signin(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 def code(request: HttpRequest) -> HttpResponse:
-    """Sign in with a one-time code sent by email instead of a password (CUSTOM_AUTH)."""
+    """Sign in without a password (USER_AUTH): an emailed or texted code, a passkey, a choice."""
     form = CodeSigninForm(request.POST, request=request)
     if not form.is_valid():
         logger.warning("event=signin_failed flow=api_code reason=%s", form.failure_code)
@@ -105,7 +107,10 @@ def step(request: HttpRequest, *, step: str) -> HttpResponse:
         return redirect("signin:signin")
     form = form_class(request.POST or None, attempt=attempt, request=request)
     if request.method == "POST" and form.is_valid():
-        return _signin_continue(request, form.result, attempt=attempt)
+        response = _signin_continue(request, form.result, attempt=attempt)
+        if getattr(form, "browser_id", ""):  # a device remembered: this browser keeps its id
+            devices.browser_cookie_set(response, request, form.browser_id)
+        return response
     return _step_page(request, form, attempt=attempt)
 
 
@@ -121,6 +126,7 @@ def _signin_continue(
     if isinstance(result, Tokens):
         signin_attempt_pop(request.session)
         sign_user_in(request, result, flow=FLOW_API)
+        devices.refresh_bind(result)
         return redirect(next_url)
     signin_attempt_save(
         request.session, result, next_url=next_url, attempt_id=attempt.id if attempt else None

@@ -1,7 +1,8 @@
-"""The README documents the test-target contract: every URL, variable, selector and manifest key.
+"""The docs hold the test-target contract: every URL, variable, selector, manifest key, demo user.
 
 Names are read from the code (URL patterns, config/settings.py, templates and emulator pages), so
-a new URL, variable or `data-testid` fails here until the README (and .env.example) mention it.
+a new URL or `data-testid` fails here until docs/contract.md lists it, a new variable until
+docs/configuration.md (and .env.example) does, and a new demo user until the README's table does.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from tests.demo_process import MANIFEST_KEYS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 README = BASE_DIR / "README.md"
+# The README is a map; the contract's tables live in docs/contract.md, the variables' table in
+# docs/configuration.md. Each check reads the page that holds its table.
+CONTRACT = BASE_DIR / "docs" / "contract.md"
+CONFIGURATION = BASE_DIR / "docs" / "configuration.md"
 ENV_EXAMPLE = BASE_DIR / ".env.example"
 
 # DESIGN.md, "The test-target contract".
@@ -122,34 +127,42 @@ def env_example_names() -> set[str]:
     return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
 
 
-def test_readme_lists_every_url() -> None:
-    assert missing_from(README.read_text(), [*CONTRACT_URLS, *url_routes()]) == []
+def test_contract_lists_every_url() -> None:
+    missing = missing_from(CONTRACT.read_text(), [*CONTRACT_URLS, *url_routes()])
+
+    assert missing == [], "add them to docs/contract.md's Stable URLs table"
 
 
-def test_readme_lists_every_url_name() -> None:
-    # Templates and tests reverse these names: the README's table says which path each one is.
-    assert missing_from(README.read_text(), url_names()) == []
+def test_contract_lists_every_url_name() -> None:
+    # Templates and tests reverse these names: the contract's table says which path each one is.
+    assert missing_from(CONTRACT.read_text(), url_names()) == [], "docs/contract.md, Stable URLs"
 
 
 @pytest.mark.parametrize("url", CONTRACT_URLS)
 def test_every_contract_url_is_served(url: str) -> None:
-    resolve(url)  # raises Resolver404 for a URL the README promises but the site lacks
+    resolve(url)  # raises Resolver404 for a URL the contract promises but the site lacks
 
 
-def test_readme_lists_every_environment_variable() -> None:
-    assert missing_from(README.read_text(), settings_variables()) == []
+def test_configuration_lists_every_environment_variable() -> None:
+    missing = missing_from(CONFIGURATION.read_text(), settings_variables())
+
+    assert missing == [], "add them to docs/configuration.md's table"
 
 
 def test_env_example_lists_every_environment_variable() -> None:
     assert sorted(settings_variables() - env_example_names()) == []
 
 
-def test_readme_lists_every_data_testid() -> None:
-    assert missing_from(README.read_text(), [*CONTRACT_TESTIDS, *page_testids()]) == []
+def test_contract_lists_every_data_testid() -> None:
+    missing = missing_from(CONTRACT.read_text(), [*CONTRACT_TESTIDS, *page_testids()])
+
+    assert missing == [], "add them to docs/contract.md's Stable selectors table"
 
 
-def test_readme_lists_the_manifest_keys_and_demo_options() -> None:
-    assert missing_from(README.read_text(), [*MANIFEST_KEYS, "totp_secret", *DEMO_OPTIONS]) == []
+def test_contract_lists_the_manifest_keys_and_demo_options() -> None:
+    text = CONTRACT.read_text()
+
+    assert missing_from(text, [*MANIFEST_KEYS, "totp_secret", *DEMO_OPTIONS]) == []
 
 
 def test_readme_lists_the_demo_users() -> None:
@@ -175,7 +188,7 @@ def test_the_scans_find_the_names_the_code_uses() -> None:
     assert {"username", "password", "submit", "current-user", "sign-out"} <= page_testids()
 
 
-def test_a_name_missing_from_the_readme_is_reported() -> None:
-    text = README.read_text().replace("`/healthz`", "")
+def test_a_name_missing_from_the_contract_is_reported() -> None:
+    text = CONTRACT.read_text().replace("`/healthz`", "")
 
-    assert missing_from(text, ["/healthz", "APP_URL"]) == ["/healthz"]
+    assert missing_from(text, ["/healthz", "/readyz"]) == ["/healthz"]

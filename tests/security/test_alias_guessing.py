@@ -35,4 +35,4 @@ def test_an_email_no_site_user_has_does_not_count_against_bob(emulator: Any, set
     for _ in range(3):
         wrong_password("bob@example.org", REMOTE_ADDR="192.0.2.230")
 
-    assert api_signin(Client(REMOTE_ADDR="192.0.2.109"), "bob")["Location"] == "/"
+    assert api_signin(Client(), "bob")["Location"] == "/"

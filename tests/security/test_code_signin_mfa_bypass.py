@@ -1,21 +1,20 @@
 """Attack: sign in to an account that has MFA with an emailed one-time code alone.
 
-A code is a first factor; it never replaces the second factor an account has. Cognito draws the
-same line for its own passwordless sign-in, and leaves custom auth to the DefineAuthChallenge
-trigger: the sample trigger refuses MFA accounts, and the app refuses tokens a code alone won
-for one even when a pool's trigger lets them through. Real HTTP to the emulator throughout.
+A code is a first factor; it never replaces the second factor an account has. Cognito's
+passwordless sign-in (USER_AUTH) is offered only to accounts without MFA, the sample custom-auth
+trigger refuses MFA accounts too, and the app refuses tokens a code alone won for one even when
+a pool lets them through. Real HTTP to the emulator throughout.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from accounts.session import TOKENS
-from emulator import seed, triggers
+from emulator import seed, userauth
 from signin import services as userpool
 from signin.session import SIGNIN_ATTEMPT
 from tests.accounts.conftest import USERS, attempt_id, inbox_code, signed_in_as
@@ -27,16 +26,16 @@ MFA_USERS = [user.username for user in seed.DEMO_USERS if user.mfa != "none"]
 
 def code_sent(emulator: Any, username: str) -> bool:
     email = USERS[username].email
-    return any(m.kind == "custom_challenge" for m in emulator.inbox.messages(to=email))
+    return any(m.kind in ("mfa", "custom_challenge") for m in emulator.inbox.messages(to=email))
 
 
 def code_signin(client: Client, emulator: Any, username: str) -> Any:
     """Ask for a code, then answer with the one the inbox got."""
     asked = client.post("/accounts/signin/code/", {"code-username": username})
-    assert asked["Location"] == "/accounts/signin/challenge/", asked
-    code = inbox_code(emulator, USERS[username].email, "custom_challenge")
+    assert asked["Location"] == "/accounts/signin/code/email/", asked
+    code = inbox_code(emulator, USERS[username].email)
     return client.post(
-        "/accounts/signin/challenge/", {"attempt": attempt_id(client), "answer_text": code}
+        "/accounts/signin/code/email/", {"attempt": attempt_id(client), "code": code}
     )
 
 
@@ -47,10 +46,10 @@ def test_no_code_is_sent_to_an_account_with_mfa(
     asked = client.post("/accounts/signin/code/", {"code-username": username})
     for guess in ("000000", "123456", "999999"):
         answered = client.post(
-            "/accounts/signin/challenge/", {"attempt": attempt_id(client), "answer_text": guess}
+            "/accounts/signin/code/email/", {"attempt": attempt_id(client), "code": guess}
         )
 
-    assert asked["Location"] == "/accounts/signin/challenge/"  # as for anyone: nothing revealed
+    assert asked["Location"] == "/accounts/signin/code/email/"  # as for anyone: nothing revealed
     assert not code_sent(emulator, username)
     assert answered["Location"] == "/accounts/signin/"  # three wrong answers end the attempt
     assert SIGNIN_ATTEMPT not in client.session and signed_in_as(client) is None
@@ -85,39 +84,21 @@ def test_the_sample_trigger_sends_no_code_to_an_mfa_account(emulator: Any) -> No
     assert code_sent(emulator, "bob")
 
 
-# A pool whose DefineAuthChallenge forgets MFA: the app must hold the line by itself.
+# A pool that forgets Cognito's rule and offers codes to MFA accounts: the app holds the line.
 
 
-def define_code_for_anyone(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """A careless DefineAuthChallenge: tokens for any right code, MFA or not."""
-    session = event["request"]["session"]
-    if session and session[-1]["challengeResult"]:
-        event["response"].update(issueTokens=True, failAuthentication=False)
-    elif len(session) >= 3:
-        event["response"].update(issueTokens=False, failAuthentication=True)
-    else:
-        event["response"].update(
-            challengeName="CUSTOM_CHALLENGE", issueTokens=False, failAuthentication=False
-        )
-    return event
-
-
-def create_code_for_anyone(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """A careless CreateAuthChallenge: a code to every verified address, MFA or not."""
-    return triggers.create_email_code(event, replace(context, mfa_factors=()))
+def offered_to_anyone(state: Any, user: Any) -> list[str]:
+    """A careless pool: every first factor for every user, MFA or not."""
+    return ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"]
 
 
 @pytest.fixture
-def careless_trigger(emulator: Any) -> None:
-    emulator.state.flows.triggers[seed.USER_POOL_ID] = {
-        **seed.CUSTOM_AUTH_TRIGGERS,
-        "DefineAuthChallenge": f"{__name__}.define_code_for_anyone",
-        "CreateAuthChallenge": f"{__name__}.create_code_for_anyone",
-    }
+def careless_pool(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(userauth, "available_challenges", offered_to_anyone)
 
 
-def test_a_careless_trigger_still_cannot_sign_an_mfa_account_in_with_a_code(
-    emulator: Any, client: Client, careless_trigger: None
+def test_a_careless_pool_still_cannot_sign_an_mfa_account_in_with_a_code(
+    emulator: Any, client: Client, careless_pool: None
 ) -> None:
     response = code_signin(client, emulator, "alice")
 
@@ -128,8 +109,8 @@ def test_a_careless_trigger_still_cannot_sign_an_mfa_account_in_with_a_code(
     assert "two-step sign-in" in page
 
 
-def test_a_careless_trigger_still_signs_an_account_without_mfa_in(
-    emulator: Any, client: Client, careless_trigger: None
+def test_a_careless_pool_still_signs_an_account_without_mfa_in(
+    emulator: Any, client: Client, careless_pool: None
 ) -> None:
     response = code_signin(client, emulator, "bob")
 

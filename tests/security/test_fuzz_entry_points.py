@@ -128,7 +128,8 @@ STEPS = {
     "select": ("SELECT_MFA_TYPE", "/accounts/signin/mfa/select/", ["choice"]),
     "setup": ("MFA_SETUP", "/accounts/signin/mfa/setup/", ["code"]),
     "new-password": ("NEW_PASSWORD_REQUIRED", "/accounts/signin/new-password/", ["new_password"]),
-    "custom": ("CUSTOM_CHALLENGE", "/accounts/signin/challenge/", ["answer_text"]),
+    "email-code": ("EMAIL_OTP", "/accounts/signin/code/email/", ["code"]),
+    "passkey": ("WEB_AUTHN", "/accounts/signin/passkey/", ["credential"]),
 }
 
 
@@ -142,7 +143,10 @@ def step(request: pytest.FixtureRequest, emulator: Any, client: Client, db: None
         "select": lambda: api_signin(client, "dave"),
         "setup": lambda: api_signin(client, "bob"),
         "new-password": lambda: (_needs_new_password("frank"), api_signin(client, "frank")),
-        "custom": lambda: client.post("/accounts/signin/code/", {"code-username": "bob"}),
+        "email-code": lambda: client.post("/accounts/signin/code/", {"code-username": "bob"}),
+        "passkey": lambda: client.post(
+            "/accounts/signin/code/", {"code-username": "heidi", "code-factor": "passkey"}
+        ),
     }
     if name == "select":
         _give_dave_totp_too(emulator)

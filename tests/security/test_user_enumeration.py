@@ -183,7 +183,7 @@ def test_changing_to_another_accounts_email_answers_as_a_new_one(emulator: Any) 
 def test_a_code_sign_in_for_an_existing_user_goes_to_the_code_step(emulator: Any) -> None:
     status, location, _ = answer(code_signin(Client(), EXISTING))
 
-    assert (status, location) == (302, "/accounts/signin/challenge/")
+    assert (status, location) == (302, "/accounts/signin/code/email/")
 
 
 def test_a_code_sign_in_answers_alike_for_unknown_and_unconfirmed_users(

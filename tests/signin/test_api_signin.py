@@ -4,7 +4,6 @@ the attempt bound to this session, and SECURITY.md "API login and self-service" 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -46,20 +45,6 @@ def error_code_of(response: Any) -> str:
     return response.context["form"].failure_code
 
 
-@pytest.fixture
-def captured_requests() -> Iterator[list[dict[str, Any]]]:
-    """Every cognito-idp request's parameters, as botocore is about to send them."""
-    seen: list[dict[str, Any]] = []
-
-    def capture(params: dict[str, Any], **kwargs: Any) -> None:
-        seen.append(params)
-
-    events = idp().meta.events
-    events.register("provide-client-params.cognito-idp.*", capture)
-    yield seen
-    events.unregister("provide-client-params.cognito-idp.*", capture)
-
-
 # --- the form and the password ------------------------------------------------------------------
 
 
@@ -82,6 +67,7 @@ def test_bob_signs_in_with_srp_and_the_password_never_goes_to_cognito(
     assert USERS["bob"].password not in repr(captured_requests)
     # SECRET_HASH on every call of a client with a secret, the address as user context.
     assert all(p["AuthParameters"].get("SECRET_HASH") for p in captured_requests if "AuthFlow" in p)
+    # The address only: EncodedData is the Cognito browser SDK's fingerprint, no server's to make.
     assert captured_requests[0]["UserContextData"] == {"IpAddress": "127.0.0.1"}
 
 
@@ -381,31 +367,28 @@ def test_the_policy_falls_back_to_the_configured_text_without_credentials(
     assert userpool.password_policy_get().rules == ("Twelve characters or more.",)
 
 
-# --- CUSTOM_CHALLENGE ----------------------------------------------------------------------------
+# --- the emailed sign-in code (USER_AUTH EMAIL_OTP) ----------------------------------------------
 
 
-def test_a_custom_challenge_code_from_the_inbox_signs_in(emulator: Any, client: Client) -> None:
+def test_an_emailed_sign_in_code_from_the_inbox_signs_in(emulator: Any, client: Client) -> None:
     response = client.post("/accounts/signin/code/", {"code-username": "bob"})
-    assert response["Location"] == "/accounts/signin/challenge/"
+    assert response["Location"] == "/accounts/signin/code/email/"
     assert 'data-testid="mfa-code"' in client.get(response["Location"]).content.decode()
 
     answered = client.post(
-        "/accounts/signin/challenge/",
-        {
-            "attempt": attempt_id(client),
-            "answer_text": inbox_code(emulator, "bob@example.com", "custom_challenge"),
-        },
+        "/accounts/signin/code/email/",
+        {"attempt": attempt_id(client), "code": inbox_code(emulator, "bob@example.com")},
     )
 
     assert answered["Location"] == "/"
     assert_signed_in(client, "bob")
 
 
-def test_a_wrong_custom_challenge_answer_signs_nobody_in(emulator: Any, client: Client) -> None:
+def test_a_wrong_emailed_sign_in_code_signs_nobody_in(emulator: Any, client: Client) -> None:
     client.post("/accounts/signin/code/", {"code-username": "bob"})
 
     response = client.post(
-        "/accounts/signin/challenge/", {"attempt": attempt_id(client), "answer_text": "000000"}
+        "/accounts/signin/code/email/", {"attempt": attempt_id(client), "code": "000000"}
     )
 
     assert TOKENS not in client.session
