@@ -9,5 +9,6 @@ urlpatterns = [
     # Managed login
     path("login/", views.login, name="login"),
     path("callback/", views.callback, name="callback"),
+    path("login/failed/", views.login_failed, name="login_failed"),
     path("logout/", views.logout, name="logout"),
 ]

@@ -18,12 +18,17 @@ from accounts.session import FLOW_MANAGED, pending_login_add, sign_user_in, toke
 
 logger = logging.getLogger("accounts")
 
+# Why the last managed login failed, shown at /accounts/login/failed/: the callback's own URL
+# still holds the code and state, so the callback never answers with a page.
+LOGIN_FAILURE = "accounts.login_failure"
+
 
 @never_cache
 @require_GET
 def login(request: HttpRequest) -> HttpResponse:
     """Send the browser to the pool's sign-in pages, remembering state, nonce and PKCE verifier."""
     form = LoginStartForm(request.GET)
+    request.session.pop(LOGIN_FAILURE, None)
     started = login_start(next_url=form.next_url, identity_provider=form.identity_provider)
     pending_login_add(request.session, started.pending)
     return redirect(started.url)
@@ -44,10 +49,22 @@ def callback(request: HttpRequest) -> HttpResponse:
     form = CallbackForm(request.GET, session=request.session)
     if not form.is_valid():
         logger.warning("event=signin_failed flow=managed reason=%s", form.failure_code)
-        context = {"message": form.failure_message}
-        return render(request, "accounts/login_failed.html", context, status=form.failure_status)
+        failure = {"message": form.failure_message, "status": form.failure_status}
+        request.session[LOGIN_FAILURE] = failure
+        return redirect("accounts:login_failed")
     sign_user_in(request, form.tokens, flow=FLOW_MANAGED)
     return redirect(form.pending.next_url)
+
+
+@never_cache
+@require_GET
+def login_failed(request: HttpRequest) -> HttpResponse:
+    """Why the last managed login failed, with its status, at a URL that holds no code or state."""
+    failure = request.session.get(LOGIN_FAILURE)
+    if not isinstance(failure, dict):
+        return redirect("home")
+    context = {"message": failure["message"]}
+    return render(request, "accounts/login_failed.html", context, status=failure["status"])
 
 
 @never_cache

@@ -213,7 +213,11 @@ COGNITO_ISSUER = https_url(
     ),
 )
 COGNITO_DOMAIN = https_url("COGNITO_DOMAIN", env.str("COGNITO_DOMAIN"))
-COGNITO_SCOPES = env.list("COGNITO_SCOPES", default=["openid", "email", "profile"])
+# aws.cognito.signin.user.admin lets the account pages call GetUser, ChangePassword and the like
+# with managed login's tokens; drop it for an app client that does not allow it.
+COGNITO_SCOPES = env.list(
+    "COGNITO_SCOPES", default=["openid", "email", "profile", "aws.cognito.signin.user.admin"]
+)
 # App clients whose access tokens the notes API accepts (api/); others get 401 invalid_token.
 API_ALLOWED_CLIENT_IDS = env.list("API_ALLOWED_CLIENT_IDS", default=[COGNITO_CLIENT_ID])
 COGNITO_IDENTITY_POOL_ID = env.str("COGNITO_IDENTITY_POOL_ID", default="")
@@ -222,6 +226,9 @@ PROTECTED_BUCKET = env.str("PROTECTED_BUCKET", default="")
 # DescribeIdentityProvider, which need AWS credentials), cached this many seconds. For a pool
 # the app may not describe, list them instead: `Name` or `Name=Display name`, comma-separated.
 COGNITO_IDENTITY_PROVIDERS = env.list("COGNITO_IDENTITY_PROVIDERS", default=[])
+# What the IdPs read from the pool are called on the site (`Name=Display name`, comma-separated):
+# the pool keeps no display name for an OIDC or SAML provider.
+COGNITO_IDENTITY_PROVIDER_NAMES = env.list("COGNITO_IDENTITY_PROVIDER_NAMES", default=[])
 IDENTITY_PROVIDERS_CACHE_SECONDS = 5 * 60
 # How signed-in users get credentials: "enhanced" (GetCredentialsForIdentity) or "basic"
 # (GetOpenIdToken, then STS AssumeRoleWithWebIdentity with COGNITO_IDENTITY_ROLE_ARN).

@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 from emulator import seed
+from emulator.idps import IDENTITY_PROVIDERS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_HOST = "127.0.0.1"
@@ -79,6 +80,11 @@ def demo_secret_key(path: Path = SECRET_KEY_FILE) -> str:
     return key
 
 
+def identity_provider_names() -> str:
+    """The local IdPs' display names, which the pool does not keep, for the site's buttons."""
+    return ",".join(f"{spec.name}={spec.display_name}" for spec in IDENTITY_PROVIDERS)
+
+
 def site_environ(environ: dict[str, str]) -> dict[str, str]:
     """The `runserver` child's environment: DEBUG off, so visitors meet the site's own pages.
 
@@ -115,6 +121,7 @@ def demo_environ(argv: list[str]) -> dict[str, str]:
         "PROTECTED_BUCKET": seed.BUCKET,
         "COGNITO_IDENTITY_ROLE_ARN": seed.AUTHENTICATED_ROLE,
         "COGNITO_DEVELOPER_PROVIDER_NAME": seed.DEVELOPER_PROVIDER_NAME,
+        "COGNITO_IDENTITY_PROVIDER_NAMES": identity_provider_names(),
         "APP_URL": app_url(options.host, options.port),
         # The site's demo panel reads the emulator's users, live TOTP codes and inbox here.
         "DEMO_PANEL_URL": f"{aws}/demo/panel.json",

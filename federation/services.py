@@ -39,6 +39,9 @@ class IdentityProvider:
     type: str
     display_name: str
     email_domains: tuple[str, ...] = ()
+    # The user pool attributes the IdP fills at every sign-in (its AttributeMapping); None when
+    # the pool was not described, and then any attribute may be the IdP's.
+    mapped_attributes: tuple[str, ...] | None = None
 
 
 def providers_list() -> list[IdentityProvider]:
@@ -59,6 +62,12 @@ def providers_list() -> list[IdentityProvider]:
     return providers
 
 
+def provider_named(name: str) -> IdentityProvider:
+    """The client's IdP of this name; one the app cannot list is named as the pool names it."""
+    listed = next((p for p in providers_list() if p.name == name), None)
+    return listed or IdentityProvider(name=name, type="", display_name=name)
+
+
 def provider_for_email(email: str) -> IdentityProvider | None:
     """The SAML or OIDC provider whose email domains hold this address's domain."""
     domain = email.rpartition("@")[2].lower()
@@ -70,6 +79,7 @@ def _described() -> list[IdentityProvider]:
     app_client = client.describe_user_pool_client(
         UserPoolId=settings.COGNITO_USER_POOL_ID, ClientId=settings.COGNITO_CLIENT_ID
     )["UserPoolClient"]
+    names = dict(_name_and_display(entry) for entry in settings.COGNITO_IDENTITY_PROVIDER_NAMES)
     providers = []
     for name in app_client.get("SupportedIdentityProviders", []):
         if name == "COGNITO":  # the pool's own users: managed login, not a federation button
@@ -82,8 +92,9 @@ def _described() -> list[IdentityProvider]:
             IdentityProvider(
                 name=name,
                 type=provider_type,
-                display_name=_SOCIAL_NAMES.get(provider_type, name),
+                display_name=names.get(name) or _SOCIAL_NAMES.get(provider_type, name),
                 email_domains=tuple(d.lower() for d in described.get("IdpIdentifiers", [])),
+                mapped_attributes=tuple(described.get("AttributeMapping", {})),
             )
         )
     return providers
@@ -91,6 +102,10 @@ def _described() -> list[IdentityProvider]:
 
 def _configured(entry: str) -> IdentityProvider:
     """`Name` or `Name=Display name` from COGNITO_IDENTITY_PROVIDERS."""
+    name, display_name = _name_and_display(entry)
+    return IdentityProvider(name=name, type="", display_name=display_name or name)
+
+
+def _name_and_display(entry: str) -> tuple[str, str]:
     name, _, display_name = entry.partition("=")
-    name = name.strip()
-    return IdentityProvider(name=name, type="", display_name=display_name.strip() or name)
+    return name.strip(), display_name.strip()

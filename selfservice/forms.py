@@ -40,6 +40,33 @@ class SignedInForm(UserPoolForm):
         self.account = tokens.username
 
 
+class PasswordRulesNamed(UserPoolForm):
+    """A form that sets a password: when the pool refuses it, the error says which rules failed."""
+
+    password_field = "new_password"
+
+    @sensitive_variables("password")
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.failure_code != "invalid_password":
+            return
+        password = str(self.data.get(self.add_prefix(self.password_field), ""))
+        broken = services.password_rules_broken(password=password)
+        if broken:
+            message = (
+                f"That password needs {_listed(broken)}: see the password rules under the fields."
+            )
+            error = forms.ValidationError(message, code="invalid_password")
+            self._errors[forms.forms.NON_FIELD_ERRORS] = self.error_class(
+                [error], error_class="nonfield", renderer=self.renderer
+            )
+
+
+def _listed(items: tuple[str, ...]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 class PendingUsernameForm(UserPoolForm):
     """A step of sign-up or password reset, for the username the session keeps meanwhile."""
 
@@ -48,8 +75,10 @@ class PendingUsernameForm(UserPoolForm):
         self.username = username
 
 
-class SignupForm(UserPoolForm):
+class SignupForm(PasswordRulesNamed):
     """A new account: `result` says where the confirmation code went (None: no code needed)."""
+
+    password_field = "password"
 
     username = forms.CharField(max_length=128, widget=widget("username", autocomplete="username"))
     email = forms.EmailField(max_length=254, widget=widget("email", autocomplete="email"))
@@ -68,7 +97,7 @@ class SignupForm(UserPoolForm):
     error_messages = {
         **USERPOOL_ERRORS,
         "username_exists": "That username is taken. Please choose another.",
-        "invalid_password": "That password does not meet the password policy below.",
+        "invalid_password": "That password does not meet the password rules under the fields.",
         "not_authorized": "Sign-up is not open for this site.",
     }
 
@@ -156,7 +185,7 @@ class ForgotPasswordForm(UserPoolForm):
         return cleaned
 
 
-class ResetPasswordForm(PendingUsernameForm):
+class ResetPasswordForm(PasswordRulesNamed, PendingUsernameForm):
     """The reset code and a new password, for the username kept in the session."""
 
     code = code_field()
@@ -167,7 +196,7 @@ class ResetPasswordForm(PendingUsernameForm):
         "code_mismatch": WRONG_CODE,
         "expired_code": EXPIRED_CODE,
         "too_many_failed_attempts": "Too many wrong codes. Please ask for a new code.",
-        "invalid_password": "That password does not meet the password policy below.",
+        "invalid_password": "That password does not meet the password rules under the fields.",
         # Unknown users get the same answer as a wrong code (PreventUserExistenceErrors).
         "not_authorized": WRONG_CODE,
         "user_not_confirmed": "Please confirm your account first.",
@@ -189,7 +218,7 @@ class ResetPasswordForm(PendingUsernameForm):
         return cleaned
 
 
-class ChangePasswordForm(SignedInForm):
+class ChangePasswordForm(PasswordRulesNamed, SignedInForm):
     """The signed-in user's current password and a new one."""
 
     old_password = forms.CharField(
@@ -203,7 +232,7 @@ class ChangePasswordForm(SignedInForm):
     error_messages = {
         **USERPOOL_ERRORS,
         "not_authorized": "Your current password is not right.",
-        "invalid_password": "That password does not meet the password policy below.",
+        "invalid_password": "That password does not meet the password rules under the fields.",
         "locked_out": "Too many failed attempts. Please wait a few minutes and try again.",
     }
 
@@ -285,6 +314,20 @@ class ProfileForm(SignedInForm):
         "not_authorized": "Your session has ended. Please sign in again.",
     }
 
+    def __init__(
+        self, data: Any = None, *, kept_by_idp: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(data, **kwargs)
+        # A federated user's IdP overwrites these at every sign-in: shown, never sent.
+        for name in kept_by_idp:
+            if name in self.fields:
+                self.fields[name].disabled = True
+
+    @property
+    def editable(self) -> bool:
+        """Whether anything here is this site's to change."""
+        return any(not field.disabled for field in self.fields.values())
+
     @property
     def changes_email(self) -> bool:
         """Whether this change needs a recent proof: a new email can take over the account."""
@@ -340,10 +383,14 @@ class MfaSettingsForm(SignedInForm):
 
     LABELS = FACTOR_LABELS
     enabled = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple(attrs={"data-testid": "mfa-enabled"})
+        label="Second factors that are on",
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"data-testid": "mfa-enabled"}),
     )
     preferred = forms.ChoiceField(
-        required=False, widget=forms.RadioSelect(attrs={"data-testid": "mfa-preferred"})
+        label="Which one to ask for first",
+        required=False,
+        widget=forms.RadioSelect(attrs={"data-testid": "mfa-preferred"}),
     )
 
     error_messages = {
@@ -363,6 +410,15 @@ class MfaSettingsForm(SignedInForm):
         choices = [(kind, self.LABELS[kind]) for kind in self.kinds]
         self.fields["enabled"].choices = choices
         self.fields["preferred"].choices = [("", "No preference"), *choices]
+
+    @property
+    def factors_on(self) -> list[str]:
+        """The factors on now, in words: `Authenticator app (preferred)`."""
+        preferred = self.initial["preferred"]
+        return [
+            f"{self.LABELS.get(kind, kind)}{' (preferred)' if kind == preferred else ''}"
+            for kind in self.initial["enabled"]
+        ]
 
     @property
     def turns_factor_off(self) -> bool:

@@ -27,8 +27,16 @@ from django.views.decorators.http import require_POST
 from accounts.errors import status_of
 from accounts.models import User
 from accounts.services import logout_url
-from accounts.session import PROVEN_AT, StoredTokens, proof_record, tokens_get, tokens_pop
+from accounts.session import (
+    PROVEN_AT,
+    SIGNED_IN_WITH,
+    StoredTokens,
+    proof_record,
+    tokens_get,
+    tokens_pop,
+)
 from accounts.tokens import TokenInvalid, token_validator
+from federation.services import IdentityProvider, provider_named
 from selfservice.forms import (
     AuthEventFeedbackForm,
     ChangePasswordForm,
@@ -80,7 +88,10 @@ def proof_is_recent(session: SessionBase) -> bool:
 
 
 def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpResponse]:
-    """Signed in, with an access token that may call the user pools API for its own user."""
+    """Signed in, with an access token that may call the user pools API for its own user.
+
+    Otherwise back to the account page, which says what this sign-in can and cannot change.
+    """
 
     @wraps(view)
     @login_required
@@ -89,7 +100,23 @@ def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpRespons
         if tokens is None:
             return redirect_to_login(request.get_full_path(), "signin:signin")
         if not _may_manage_account(tokens):
-            return error_page(request, _NO_ACCOUNT_SCOPE, 403)
+            messages.info(request, _NO_ACCOUNT_SCOPE)
+            return redirect("selfservice:profile")
+        return view(request, tokens)
+
+    return wrapper
+
+
+def password_sign_in_required(view: TokensView) -> TokensView:
+    """For pages about the pool's own password and second factors, which a federated user's
+    identity provider keeps instead: they are sent to the account page, which says so."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
+        provider = federated_provider(request.session)
+        if provider is not None:
+            messages.info(request, _kept_by_idp(provider))
+            return redirect("selfservice:profile")
         return view(request, tokens)
 
     return wrapper
@@ -99,9 +126,22 @@ def api_tokens_required(view: TokensView) -> Callable[[HttpRequest], HttpRespons
 # tokens always carry it; managed login's carry it only when COGNITO_SCOPES asks for it.
 ACCOUNT_SCOPE = "aws.cognito.signin.user.admin"
 _NO_ACCOUNT_SCOPE = (
-    "Account settings need a sign-in on this site's own form: managed login was not asked for "
-    "the scope that lets this site change your account."
+    "This sign-in cannot change your account: the user pool lets a site change account "
+    f"settings only with the {ACCOUNT_SCOPE} scope, and this sign-in did not get it."
 )
+
+
+def federated_provider(session: SessionBase) -> IdentityProvider | None:
+    """The IdP a federated user signed in with (None for the pool's own users)."""
+    signed_in_with = session.get(SIGNED_IN_WITH)
+    return provider_named(signed_in_with["name"]) if signed_in_with else None
+
+
+def _kept_by_idp(provider: IdentityProvider) -> str:
+    return (
+        f"You sign in with {provider.display_name}: your password and two-step verification "
+        f"are kept there, not in this site's user pool."
+    )
 
 
 def _may_manage_account(tokens: StoredTokens) -> bool:
@@ -138,6 +178,7 @@ def _proof_ask(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 def reauthenticate(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Enter the password again (checked by the pool), then go back to what you were doing."""
     form = ReauthenticateForm(
@@ -237,6 +278,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 def password_change(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Change the password of the signed-in user (ChangePassword)."""
     form = ChangePasswordForm(request.POST or None, tokens=tokens, request=request)
@@ -249,9 +291,20 @@ def password_change(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 
 @csrf_protect
 @never_cache
-@api_tokens_required
-def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
-    """Your details as the user pool keeps them (GetUser, UpdateUserAttributes)."""
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """Your details as the user pool keeps them (GetUser, UpdateUserAttributes).
+
+    Every sign-in gets this page: without the account scope it shows what the ID token says and
+    why nothing can be changed here; a federated user's IdP-owned attributes are read-only.
+    """
+    tokens = tokens_get(request.session)
+    if tokens is None:
+        return redirect_to_login(request.get_full_path(), "signin:signin")
+    provider = federated_provider(request.session)
+    if not _may_manage_account(tokens):
+        context = {"provider": provider, "scope": ACCOUNT_SCOPE, "claims": _id_claims(tokens)}
+        return render(request, "selfservice/profile_limited.html", context)
     current = _profile_or_none(tokens)
     if current is None:
         return error_page(request, _SESSION_ENDED, 401)
@@ -260,6 +313,7 @@ def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
         tokens=tokens,
         request=request,
         initial=current.attributes,
+        kept_by_idp=_idp_owned(provider),
     )
     if form.changes_email and not proof_is_recent(request.session):
         return _proof_ask(request)
@@ -269,7 +323,31 @@ def profile(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
             return redirect("selfservice:profile_verify")
         messages.success(request, "Your details are saved.")
         return redirect("selfservice:profile")
-    return form_page(request, "selfservice/profile.html", form, profile=current)
+    return form_page(
+        request,
+        "selfservice/profile.html",
+        form,
+        profile=current,
+        provider=provider,
+        kept_by_idp=provider and _kept_by_idp(provider),
+    )
+
+
+def _id_claims(tokens: StoredTokens) -> dict[str, object]:
+    """What the ID token says about the user: all a page may show without the account scope."""
+    try:
+        return token_validator().validate_id_token(tokens.id_token)
+    except TokenInvalid:
+        return {}
+
+
+def _idp_owned(provider: IdentityProvider | None) -> tuple[str, ...]:
+    """The attributes the IdP overwrites at every sign-in: all, when its mapping is unknown."""
+    if provider is None:
+        return ()
+    if provider.mapped_attributes is None:
+        return tuple(settings.COGNITO_USER_ATTRIBUTES)
+    return provider.mapped_attributes
 
 
 @sensitive_post_parameters("code")
@@ -289,6 +367,7 @@ def profile_verify(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Turn second factors on or off and pick the preferred one (SetUserMFAPreference)."""
     current = _profile_or_none(tokens)
@@ -312,6 +391,7 @@ def mfa(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 @csrf_protect
 @never_cache
 @api_tokens_required
+@password_sign_in_required
 @recent_proof_required
 def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Set up (or replace) the authenticator app: a new secret on POST, a QR code, a first code."""
@@ -327,7 +407,11 @@ def mfa_totp(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     form = TotpEnrolForm(request.POST or None, tokens=tokens, request=request)
     if request.method == "POST" and form.is_valid():
         request.session.pop(TOTP_ENROLMENT, None)
-        messages.success(request, "Your authenticator app is set up. Turn it on below.")
+        current = _profile_or_none(tokens)
+        if current is not None and "totp" in current.mfa_enabled:  # a replacement: still on
+            messages.success(request, "Your new authenticator app is set up and on.")
+        else:
+            messages.success(request, "Your authenticator app is set up. Turn it on below.")
         return redirect("selfservice:mfa")
     totp = totp_context(secret.secret, secret.uri)
     return form_page(request, "selfservice/mfa_totp.html", form, totp=totp)

@@ -144,7 +144,11 @@ def _step_page(
             signin_attempt_pop(request.session)
             messages.error(request, form.non_field_errors()[0])
             return redirect("signin:signin")
-    context = {"challenge": attempt.challenge, **form.context()}
+    context = {
+        "challenge": attempt.challenge,
+        "step_seconds": settings.COGNITO_AUTH_SESSION_SECONDS,
+        **form.context(),
+    }
     return form_page(request, f"signin/{form.step}.html", form, **context)
 
 

@@ -233,8 +233,10 @@ def test_a_copy_of_managed_login_signs_in_and_never_loads_boto3(copied: Any) -> 
 def test_a_copy_of_managed_login_refuses_a_callback_it_did_not_start(copied: Any) -> None:
     site = copied("managed-login")
 
-    answer = site.get("/accounts/callback/?code=made-up&state=made-up")
+    refused = site.get("/accounts/callback/?code=made-up&state=made-up")
+    answer = site.get(refused["location"])  # off the URL that holds the code, to a clean one
 
+    assert (refused["status"], refused["location"]) == (302, "/accounts/login/failed/")
     assert answer["status"] == 400
     assert "was not started in this browser" in answer["body"]
     assert signed_in_user(site) is None

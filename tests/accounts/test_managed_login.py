@@ -32,13 +32,17 @@ pytestmark = pytest.mark.django_db
 CALLBACK = "http://testserver/accounts/callback/"
 
 
-def assert_error_page(response: Any, status: int) -> None:
-    """A handled failure: the friendly page with its status, a way to start again, no traceback."""
-    assert response.status_code == status
-    body = response.content.decode()
+def assert_error_page(response: Any, status: int) -> Any:
+    """A handled failure: a redirect off the callback's URL (which holds the code and state) to
+    the friendly page, with its status, a way to start again and no traceback; that page."""
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/failed/"
+    page = response.client.get(response["Location"])
+    assert page.status_code == status
+    body = page.content.decode()
     assert 'data-testid="error"' in body
     assert 'href="/accounts/login/"' in body
     assert "Traceback" not in body
+    return page
 
 
 # --- the authorization request ------------------------------------------------------------------
@@ -228,8 +232,7 @@ def test_replayed_callback_is_rejected(
 ) -> None:
     browser, callback, _ = signed_in_elsewhere()
     assert browser.get(relative(callback)).status_code == 302
-    replay = browser.get(relative(callback))
-    assert_error_page(replay, 400)
+    replay = assert_error_page(browser.get(relative(callback)), 400)
     assert "already finished" in replay.content.decode()
 
 
@@ -245,7 +248,7 @@ def test_expired_state_is_rejected_before_any_token_request(emulator: Any, clien
 
     edit_session(client, age)
     response = client.get(relative(callback))
-    assert_error_page(response, 400)
+    response = assert_error_page(response, 400)
     assert "took too long" in response.content.decode()
     assert exchange_code_directly(query(callback)["code"], verifier).status_code == 200
 
@@ -260,7 +263,7 @@ def test_authorize_error_gives_an_escaped_page_and_no_token_request(
         "/accounts/callback/",
         {"state": started.state, "code": code, "error": "<script>alert(1)</script>"},
     )
-    assert_error_page(response, 400)
+    response = assert_error_page(response, 400)
     body = response.content.decode()
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
@@ -275,7 +278,7 @@ def test_a_code_already_used_gives_a_page_asking_to_sign_in_again(
     callback = hosted_sign_in(started.authorize_url, "bob")
     assert exchange_code_directly(query(callback)["code"], verifier).status_code == 200
     response = client.get(relative(callback))  # invalid_grant at the token endpoint
-    assert_error_page(response, 400)
+    response = assert_error_page(response, 400)
     assert "already used" in response.content.decode()
     assert client.get("/").context["user"].is_anonymous
 
@@ -316,7 +319,7 @@ def test_an_unreachable_token_endpoint_gives_a_503_page_quickly(
     began = time.monotonic()
     response = client.get(relative(callback))
     assert time.monotonic() - began < 2
-    assert_error_page(response, 503)
+    response = assert_error_page(response, 503)
     assert "try again" in response.content.decode()
 
 
@@ -387,6 +390,35 @@ def test_a_failing_token_endpoint_is_asked_once_and_gives_a_handled_page(
     token_endpoint.update(status=status, body=body, headers=headers)
     settings.COGNITO_DOMAIN = token_endpoint["url"]
     response = client.get(relative(callback))
-    assert_error_page(response, page_status)
+    response = assert_error_page(response, page_status)
     assert token_endpoint["paths"] == ["/oauth2/token"]  # once: no retry, no redirect followed
     assert client.get("/").context["user"].is_anonymous
+
+
+def test_a_failed_callback_leaves_its_url_for_a_clean_one_whose_forms_work(
+    emulator: Any, client: Client
+) -> None:
+    started = start_login(client)
+    response = client.get("/accounts/callback/", {"state": started.state, "error": "server_error"})
+
+    page = assert_error_page(response, 400)
+
+    # The code-holding URL answers no-referrer, which makes a form's POST send `Origin: null`
+    # (a CSRF 403): the failure page is at a URL without a code, so it keeps the site's policy.
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
+    assert "server_error" in page.content.decode()
+
+
+def test_the_failure_page_shows_only_a_failure_of_this_browser_until_it_signs_in_again(
+    emulator: Any, client: Client
+) -> None:
+    nothing_failed = client.get("/accounts/login/failed/")
+    started = start_login(client)
+    client.get("/accounts/callback/", {"state": started.state, "error": "server_error"})
+    reloaded = [client.get("/accounts/login/failed/").status_code for _ in range(2)]
+    start_login(client)
+
+    assert nothing_failed.status_code == 302 and nothing_failed["Location"] == "/"
+    assert reloaded == [400, 400]
+    assert client.get("/accounts/login/failed/")["Location"] == "/"

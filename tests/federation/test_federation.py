@@ -15,6 +15,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.session import PENDING_LOGINS
 from emulator import seed
+from emulator.demo import identity_provider_names
 from emulator.server import Emulator
 from tests.emulator.idp_flows import IdpBrowser, idp_user
 
@@ -26,6 +27,12 @@ def _no_cached_providers() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def demo_names(settings: Any) -> None:
+    """The IdPs' display names, as the demo sets them."""
+    settings.COGNITO_IDENTITY_PROVIDER_NAMES = identity_provider_names().split(",")
 
 
 def query(url: str) -> dict[str, str]:
@@ -52,6 +59,12 @@ def cancel_at_idp(authorize_url: str) -> str:
     answer = browser.back_to_pool(browser.submit(page, action="cancel"))
     assert answer.status_code == 302
     return answer.headers["Location"]
+
+
+def failed_page(response: Any) -> Any:
+    """A failed callback redirects to a clean URL: the page found there."""
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/failed/"
+    return response.client.get(response["Location"])
 
 
 def federated_sign_in(client: Client, provider: str, username: str) -> Any:
@@ -237,7 +250,7 @@ def test_cancel_at_the_idp_gives_a_friendly_page_with_ways_to_try_again(
 ) -> None:
     start = client.get(f"/accounts/login/?idp={provider}")
 
-    response = client.get(relative(cancel_at_idp(start["Location"])))
+    response = failed_page(client.get(relative(cancel_at_idp(start["Location"]))))
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -250,7 +263,7 @@ def test_cancel_at_the_idp_gives_a_friendly_page_with_ways_to_try_again(
 def test_an_idp_that_refuses_the_user_gives_the_friendly_page(
     emulator: Emulator, client: Client
 ) -> None:
-    response = federated_sign_in(client, "ExampleOIDC", "otto@oidc.example.com")
+    response = failed_page(federated_sign_in(client, "ExampleOIDC", "otto@oidc.example.com"))
 
     assert response.status_code == 400
     assert "did not sign you in" in response.content.decode()
@@ -262,7 +275,98 @@ def test_an_unknown_provider_name_gives_the_friendly_page(
     start = client.get("/accounts/login/?idp=NoSuchIdP")
     at_pool = IdpBrowser().get(start["Location"])
 
-    response = client.get(relative(at_pool.headers["Location"]))
+    response = failed_page(client.get(relative(at_pool.headers["Location"])))
 
     assert response.status_code == 400
     assert "did not sign you in" in response.content.decode()
+
+
+# --- the account page of a federated user -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("provider", "username", "display_name"),
+    [
+        ("ExampleOIDC", "olivia@oidc.example.com", "Example Corp (OIDC)"),
+        ("ExampleSAML", "sofia@saml.example.com", "Example Corp (SAML)"),
+    ],
+)
+def test_a_federated_user_sees_what_their_idp_keeps_on_the_account_page(
+    emulator: Emulator,
+    demo_names: None,
+    client: Client,
+    provider: str,
+    username: str,
+    display_name: str,
+) -> None:
+    assert federated_sign_in(client, provider, username).status_code == 302
+
+    page = client.get("/accounts/profile/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f'data-testid="profile-email">{username}<' in body
+    assert f"You sign in with <strong>{display_name}</strong>" in body
+    # Every attribute the demo's IdPs map is theirs: shown greyed out, no Save, no password forms.
+    assert 'name="email"' in body and "disabled" in body and 'data-testid="submit"' not in body
+    assert 'data-testid="change-password"' not in body and 'data-testid="mfa-settings"' not in body
+
+
+def test_a_federated_user_is_sent_from_the_password_pages_to_the_account_page(
+    emulator: Emulator, client: Client
+) -> None:
+    federated_sign_in(client, "ExampleOIDC", "olivia@oidc.example.com")
+
+    paths = ("/accounts/password/change/", "/accounts/mfa/", "/accounts/reauthenticate/")
+    answers = [client.get(path) for path in paths]
+    page = client.get("/accounts/profile/").content.decode()
+
+    assert [(a.status_code, a["Location"]) for a in answers] == [(302, "/accounts/profile/")] * 3
+    assert "your password and two-step verification are kept there" in page
+
+
+def test_a_federated_user_may_not_change_an_attribute_their_idp_keeps(
+    emulator: Emulator, client: Client
+) -> None:
+    federated_sign_in(client, "ExampleOIDC", "olivia@oidc.example.com")
+
+    client.post("/accounts/profile/", {"given_name": "Mallory", "email": "m@evil.example"})
+    page = client.get("/accounts/profile/").content.decode()
+
+    assert 'value="Olivia"' in page and 'value="olivia@oidc.example.com"' in page
+
+
+def test_the_demo_names_each_idp_by_its_display_name_on_buttons_and_home(
+    emulator: Emulator, client: Client, demo_names: None
+) -> None:
+    buttons = client.get("/").content.decode()
+    federated_sign_in(client, "Google", "gina@gmail.example")
+    home = client.get("/").content.decode()
+
+    assert ">Continue with Example Corp (OIDC)<" in buttons
+    assert ">Continue with Example Corp (SAML)<" in buttons and ">Continue with Google<" in buttons
+    assert "You signed in with <strong>Google</strong>" in home
+    # The pool's username for her (Google_<sub>) is shown by her name, not as the greeting.
+    assert "<h1>Welcome, Gina Social</h1>" in home
+
+
+def test_without_display_names_an_oidc_idp_goes_by_its_pool_name(
+    emulator: Emulator, client: Client
+) -> None:
+    assert ">Continue with ExampleOIDC<" in client.get("/").content.decode()
+
+
+def test_a_federated_user_without_the_account_scope_is_told_where_to_change_things(
+    emulator: Emulator, client: Client, settings: Any, demo_names: None
+) -> None:
+    settings.COGNITO_SCOPES = ["openid", "email", "profile"]
+    federated_sign_in(client, "ExampleSAML", "sofia@saml.example.com")
+
+    page = client.get("/accounts/profile/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-testid="profile-email">sofia@saml.example.com<' in body
+    assert "You sign in with <strong>Example Corp (SAML)</strong>: change your details" in body
+    # No password form to offer her: not even "sign in on this site's own form".
+    assert "own form" not in body

@@ -115,6 +115,24 @@ def test_alice_may_pick_her_read_only_role(client: Client, sign_in) -> None:
     assert "cognito-demo-read-only" in client.get("/identity/").content.decode()
 
 
+def test_the_role_picker_says_what_each_role_allows(client: Client, sign_in) -> None:
+    sign_in("alice")
+    page = " ".join(client.get("/identity/").content.decode().split())
+
+    assert (
+        "<strong>cognito-demo-authenticated</strong> (group members): read <code>public/</code> "
+        "and <code>protected/</code>, read and write your own <code>private/</code> folder"
+    ) in page
+    assert "<strong>cognito-demo-read-only</strong> (group read-only)" in page
+    assert "no uploads or deletes" in page and "<strong>The pool's choice</strong>" in page
+
+
+def test_no_role_hints_without_a_role_choice(client: Client, sign_in) -> None:
+    sign_in("bob")  # one role: no picker, so nothing to explain
+
+    assert "no uploads or deletes" not in client.get("/identity/").content.decode()
+
+
 def test_alice_goes_back_to_the_pools_choice(client: Client, sign_in) -> None:
     sign_in("alice")
     client.post("/identity/", {"flow": "enhanced", "role": seed.READ_ONLY_ROLE})

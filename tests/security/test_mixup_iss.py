@@ -25,6 +25,12 @@ pytestmark = pytest.mark.django_db
 ANOTHER_SERVER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_ATTACKERs"
 
 
+def failed_page(response: Any) -> Any:
+    """The callback answers a failure with a redirect to a clean URL: the page found there."""
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/failed/"
+    return response.client.get(response["Location"])
+
+
 def test_the_pool_sends_no_iss_and_the_callback_signs_in(emulator: Any, client: Client) -> None:
     # Cognito's /oauth2/authorize answers with code and state only; the check must not need iss.
     callback = hosted_sign_in(start_login(client).authorize_url, "bob")
@@ -59,7 +65,7 @@ def test_another_issuer_is_refused_before_any_token_request(
     verifier = pending_logins(client)[started.state]["code_verifier"]
     callback = hosted_sign_in(started.authorize_url, "bob")
     value = iss() if callable(iss) else iss
-    response = client.get(f"{relative(callback)}&{urlencode({'iss': value})}")
+    response = failed_page(client.get(f"{relative(callback)}&{urlencode({'iss': value})}"))
     assert response.status_code == 400
     assert "did not come from our sign-in service" in response.content.decode()
     assert signed_in_as(client) is None
@@ -72,17 +78,21 @@ def test_an_error_from_another_issuer_is_reported_as_the_mix_up(
 ) -> None:
     # RFC 9207 section 2.4: iss is checked before the rest of the response, errors included.
     started = start_login(client)
-    response = client.get(
-        "/accounts/callback/",
-        {"state": started.state, "error": "access_denied", "iss": ANOTHER_SERVER},
+    response = failed_page(
+        client.get(
+            "/accounts/callback/",
+            {"state": started.state, "error": "access_denied", "iss": ANOTHER_SERVER},
+        )
     )
     assert response.status_code == 400
     assert "did not come from our sign-in service" in response.content.decode()
     # The twin: the same error from our own pool is the pool's error.
     started = start_login(client)
-    response = client.get(
-        "/accounts/callback/",
-        {"state": started.state, "error": "access_denied", "iss": settings.COGNITO_ISSUER},
+    response = failed_page(
+        client.get(
+            "/accounts/callback/",
+            {"state": started.state, "error": "access_denied", "iss": settings.COGNITO_ISSUER},
+        )
     )
     assert response.status_code == 400
     assert "reported a problem (access_denied)" in response.content.decode()

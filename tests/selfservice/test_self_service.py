@@ -101,7 +101,22 @@ def test_a_weak_password_is_refused_with_the_policy_shown(emulator: Any, client:
     response = signed_up(client, password="weak")
 
     assert response.status_code == 400 and failure(response) == "invalid_password"
-    assert 'data-testid="password-policy"' in response.content.decode()
+    body = response.content.decode()
+    assert 'data-testid="password-policy"' in body
+    # Every rule "weak" breaks, by name (Cognito's message names only the first), and no other.
+    assert (
+        "That password needs at least 8 characters, an upper-case letter, a number and a "
+        "symbol: see the password rules under the fields." in body
+    )
+
+
+def test_a_password_that_breaks_one_rule_is_told_that_rule_only(
+    emulator: Any, client: Client
+) -> None:
+    response = signed_up(client, password="Longenough-but-no-number")
+
+    assert failure(response) == "invalid_password"
+    assert "That password needs a number: see" in response.content.decode()
 
 
 def test_only_allow_listed_attributes_reach_the_pool(emulator: Any, client: Client) -> None:
@@ -174,6 +189,7 @@ def test_a_reset_password_against_the_policy_is_refused(emulator: Any, client: C
 
     assert response.status_code == 400 and failure(response) == "invalid_password"
     assert 'data-testid="password-policy"' in response.content.decode()
+    assert "That password needs at least 8 characters" in response.content.decode()
 
 
 def test_wrong_reset_codes_are_limited_and_just_under_the_limit_still_work(
@@ -209,28 +225,35 @@ def test_the_account_pages_need_a_signed_in_user(emulator: Any, client: Client) 
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_a_managed_login_without_the_account_scope_is_sent_to_api_sign_in(
+def test_a_managed_login_without_the_account_scope_gets_a_page_that_says_why(
+    emulator: Any, client: Client, sign_in: Callable, settings: Any
+) -> None:
+    settings.COGNITO_SCOPES = ["openid", "email", "profile"]  # an app client without the scope
+    sign_in("bob")
+
+    response = client.get("/accounts/profile/")
+    sent_back = client.get("/accounts/mfa/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'data-testid="profile-email">bob@example.com<' in body
+    assert "aws.cognito.signin.user.admin" in body and 'href="/accounts/signin/?next=' in body
+    assert 'data-testid="change-password"' not in body and "<form" not in body.split("<main")[-1]
+    assert sent_back.status_code == 302 and sent_back["Location"] == "/accounts/profile/"
+
+
+def test_a_managed_login_asks_for_the_account_scope_and_may_use_the_account_pages(
     emulator: Any, client: Client, sign_in: Callable
 ) -> None:
     sign_in("bob")
 
     response = client.get("/accounts/profile/")
+    mfa = client.get("/accounts/mfa/")
 
-    assert response.status_code == 403
+    assert response.status_code == 200 and mfa.status_code == 200
     body = response.content.decode()
-    assert "own form" in body and 'href="/accounts/signin/"' in body
-
-
-def test_a_managed_login_with_the_account_scope_may_use_the_account_pages(
-    emulator: Any, client: Client, sign_in: Callable, settings: Any
-) -> None:
-    settings.COGNITO_SCOPES = [*settings.COGNITO_SCOPES, "aws.cognito.signin.user.admin"]
-    sign_in("bob")
-
-    response = client.get("/accounts/profile/")
-
-    assert response.status_code == 200
-    assert 'value="bob@example.com"' in response.content.decode()
+    assert 'value="bob@example.com"' in body and 'data-testid="change-password"' in body
+    assert "did not get it" not in body
 
 
 def test_change_password(emulator: Any, client: Client, api_signed_in: Callable) -> None:
@@ -298,6 +321,9 @@ def test_turning_email_mfa_on_then_off(
 ) -> None:
     api_signed_in("bob")
 
+    page = client.get("/accounts/mfa/").content.decode()
+    assert 'data-testid="mfa-status">none: you sign in with your password only</span>' in page
+    assert ">Which one to ask for first<" in page
     on = client.post("/accounts/mfa/", {"enabled": ["email"], "preferred": "email"})
     assert on["Location"] == "/accounts/mfa/"
     assert api_signin(Client(), "bob")["Location"] == "/accounts/signin/mfa/"
@@ -329,8 +355,11 @@ def test_enrol_an_authenticator_app_then_sign_in_with_it(
     assert wrong.status_code == 400 and failure(wrong) == "code_mismatch"
     assert _SECRET.search(wrong.content.decode()).group(1).replace(" ", "") == secret
 
-    assert client.post("/accounts/mfa/totp/", {"code": totp_now(secret)}).status_code == 302
+    enrolled = client.post("/accounts/mfa/totp/", {"code": totp_now(secret)}, follow=True)
+    assert "Your authenticator app is set up. Turn it on below." in enrolled.content.decode()
     client.post("/accounts/mfa/", {"enabled": ["totp"], "preferred": "totp"})
+    status = client.get("/accounts/mfa/").content.decode()
+    assert 'data-testid="mfa-status">Authenticator app (preferred)</span>' in status
 
     other = Client()
     assert api_signin(other, "bob")["Location"] == "/accounts/signin/mfa/"
@@ -349,7 +378,10 @@ def test_re_enrolling_replaces_the_old_authenticator(
     secret = _SECRET.search(page).group(1).replace(" ", "")
     assert secret != USERS["alice"].totp_secret
 
-    assert client.post("/accounts/mfa/totp/", {"code": totp_now(secret)}).status_code == 302
+    enrolled = client.post("/accounts/mfa/totp/", {"code": totp_now(secret)}, follow=True)
+    # alice's authenticator was on already: the new one is too, nothing left to turn on.
+    assert "Your new authenticator app is set up and on." in enrolled.content.decode()
+    assert "Turn it on" not in enrolled.content.decode()
 
     other = Client()
     api_signin(other, "alice")
