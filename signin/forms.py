@@ -479,20 +479,9 @@ class FirstFactorCodeForm(ChallengeForm):
 
     code = code_field("mfa-code")
 
-    @sensitive_variables("cleaned", "result")
+    @sensitive_variables("cleaned")
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        challenge = self.attempt.challenge
-        result = self.call(
-            services.first_factor_answer,
-            limit=ratelimit.MFA,
-            account=challenge.username,
-            challenge=challenge,
-            answer=cleaned["code"],
-            address=self.address,
-        )
-        if isinstance(result, Tokens):
-            second_factor_check(self, result)
-        return result
+        return code_answer(self, services.first_factor_answer, cleaned["code"])
 
 
 class EmailCodeForm(FirstFactorCodeForm):
@@ -581,20 +570,26 @@ class CustomChallengeForm(ChallengeForm):
         widget=widget("mfa-code", autocomplete="one-time-code"),
     )
 
-    @sensitive_variables("cleaned", "result")
+    @sensitive_variables("cleaned")
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        challenge = self.attempt.challenge
-        result = self.call(
-            services.challenge_answer,
-            limit=ratelimit.MFA,
-            account=challenge.username,
-            challenge=challenge,
-            answer=cleaned["answer_text"],
-            address=self.address,
-        )
-        if isinstance(result, Tokens):
-            second_factor_check(self, result)
-        return result
+        return code_answer(self, services.challenge_answer, cleaned["answer_text"])
+
+
+@sensitive_variables("code", "result")
+def code_answer(form: ChallengeForm, service: Callable[..., Any], code: str) -> Any:
+    """Answer the challenge with a code (limited as MFA codes are), then check the second factor."""
+    challenge = form.attempt.challenge
+    result = form.call(
+        service,
+        limit=ratelimit.MFA,
+        account=challenge.username,
+        challenge=challenge,
+        answer=code,
+        address=form.address,
+    )
+    if isinstance(result, Tokens):
+        second_factor_check(form, result)
+    return result
 
 
 @sensitive_variables("tokens")
