@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -352,10 +353,31 @@ class ProfileForm(SignedInForm):
         return cleaned
 
 
-class VerifyEmailForm(SignedInForm):
-    """The code sent to a new email address."""
+class SignedInCodeForm(SignedInForm):
+    """A code, checked by one rate-limited call with the access token (`verify`, `limit`)."""
 
     code = code_field()
+    verify: Callable[..., Any]
+    limit: str
+
+    @sensitive_variables("cleaned")
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if code := cleaned.get("code"):
+            self.call(
+                type(self).verify,
+                limit=self.limit,
+                account=self.account,
+                access_token=self.access_token,
+                code=code,
+            )
+        return cleaned
+
+
+class VerifyEmailForm(SignedInCodeForm):
+    """The code sent to a new email address."""
+
+    verify, limit = services.email_verify, ratelimit.CODE
 
     error_messages = {
         **USERPOOL_ERRORS,
@@ -363,19 +385,6 @@ class VerifyEmailForm(SignedInForm):
         "expired_code": EXPIRED_CODE,
         "not_authorized": "Your session has ended. Please sign in again.",
     }
-
-    @sensitive_variables("cleaned")
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if code := cleaned.get("code"):
-            self.call(
-                services.email_verify,
-                limit=ratelimit.CODE,
-                account=self.account,
-                access_token=self.access_token,
-                code=code,
-            )
-        return cleaned
 
 
 class MfaSettingsForm(SignedInForm):
@@ -446,29 +455,17 @@ class MfaSettingsForm(SignedInForm):
         return cleaned
 
 
-class TotpEnrolForm(SignedInForm):
+class TotpEnrolForm(SignedInCodeForm):
     """The first code of a new authenticator secret, which then replaces the old one."""
 
     code = code_field("mfa-code")
+    verify, limit = services.totp_verify, ratelimit.MFA
 
     error_messages = {
         **USERPOOL_ERRORS,
         "code_mismatch": WRONG_CODE,
         "not_authorized": "Your session has ended. Please sign in again.",
     }
-
-    @sensitive_variables("cleaned")
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if code := cleaned.get("code"):
-            self.call(
-                services.totp_verify,
-                limit=ratelimit.MFA,
-                account=self.account,
-                access_token=self.access_token,
-                code=code,
-            )
-        return cleaned
 
 
 class SignOutEverywhereForm(SignedInForm):

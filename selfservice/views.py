@@ -196,6 +196,11 @@ def reauthenticate(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     return form_page(request, "selfservice/reauthenticate.html", form)
 
 
+def signin_as(username: str) -> HttpResponse:
+    """Back to the sign-in form with the account's name filled in."""
+    return redirect(f"{reverse('signin:signin')}?{urlencode({'username': username})}")
+
+
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
@@ -225,7 +230,7 @@ def signup_confirm(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         request.session.pop(CONFIRMING_USERNAME, None)
         messages.success(request, "Your account is confirmed. Please sign in.")
-        return redirect(f"{reverse('signin:signin')}?{urlencode({'username': username})}")
+        return signin_as(username)
     return form_page(request, "selfservice/signup_confirm.html", form, username=username)
 
 
@@ -270,7 +275,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         request.session.pop(RESETTING_USERNAME, None)
         messages.success(request, "Your password is changed. Please sign in with it.")
-        return redirect(f"{reverse('signin:signin')}?{urlencode({'username': username})}")
+        return signin_as(username)
     return form_page(request, "selfservice/password_reset.html", form, policy=password_policy_get())
 
 

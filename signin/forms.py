@@ -317,6 +317,21 @@ class ChallengeForm(UserPoolForm):
     def answer(self, cleaned: dict[str, Any]) -> Any:
         raise NotImplementedError
 
+    @sensitive_variables("params")
+    def respond(
+        self, service: Callable[..., Any], *, limit: str | None = None, **params: Any
+    ) -> Any:
+        """Call `service` on this attempt's challenge; `limit` counts it against the account."""
+        challenge = self.attempt.challenge
+        return self.call(
+            service,
+            limit=limit,
+            account=challenge.username,
+            challenge=challenge,
+            address=self.address,
+            **params,
+        )
+
     @property
     def restart(self) -> bool:
         """Whether this failure ends the attempt: only a wrong or expired code keeps it open."""
@@ -348,13 +363,8 @@ class MfaCodeForm(ChallengeForm):
     @sensitive_variables("cleaned", "result", "secret")
     def answer(self, cleaned: dict[str, Any]) -> Any:
         challenge = self.attempt.challenge
-        result = self.call(
-            services.challenge_answer,
-            limit=ratelimit.MFA,
-            account=challenge.username,
-            challenge=challenge,
-            answer=cleaned["code"],
-            address=self.address,
+        result = self.respond(
+            services.challenge_answer, limit=ratelimit.MFA, answer=cleaned["code"]
         )
         if cleaned.get("remember") and isinstance(result, services.SignedIn) and result.new_device:
             browser = devices.browser_id(self.request) or devices.browser_id_new()
@@ -390,12 +400,7 @@ class ChooseFactorForm(ChallengeForm):
         ]
 
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        return self.call(
-            services.challenge_answer,
-            challenge=self.attempt.challenge,
-            answer=cleaned["choice"],
-            address=self.address,
-        )
+        return self.respond(services.challenge_answer, answer=cleaned["choice"])
 
 
 class MfaSetupForm(ChallengeForm):
@@ -425,15 +430,7 @@ class MfaSetupForm(ChallengeForm):
 
     @sensitive_variables("cleaned")
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        challenge = self.attempt.challenge
-        return self.call(
-            services.mfa_setup_finish,
-            limit=ratelimit.MFA,
-            account=challenge.username,
-            challenge=challenge,
-            code=cleaned["code"],
-            address=self.address,
-        )
+        return self.respond(services.mfa_setup_finish, limit=ratelimit.MFA, code=cleaned["code"])
 
 
 class NewPasswordForm(ChallengeForm):
@@ -465,12 +462,10 @@ class NewPasswordForm(ChallengeForm):
     @sensitive_variables("cleaned")
     def answer(self, cleaned: dict[str, Any]) -> Any:
         names = self.attempt.challenge.required_attributes
-        return self.call(
+        return self.respond(
             services.challenge_answer,
-            challenge=self.attempt.challenge,
             answer=cleaned["new_password"],
             attributes={name: cleaned[name] for name in names},
-            address=self.address,
         )
 
 
@@ -479,20 +474,9 @@ class FirstFactorCodeForm(ChallengeForm):
 
     code = code_field("mfa-code")
 
-    @sensitive_variables("cleaned", "result")
+    @sensitive_variables("cleaned")
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        challenge = self.attempt.challenge
-        result = self.call(
-            services.first_factor_answer,
-            limit=ratelimit.MFA,
-            account=challenge.username,
-            challenge=challenge,
-            answer=cleaned["code"],
-            address=self.address,
-        )
-        if isinstance(result, Tokens):
-            second_factor_check(self, result)
-        return result
+        return code_answer(self, services.first_factor_answer, cleaned["code"])
 
 
 class EmailCodeForm(FirstFactorCodeForm):
@@ -529,14 +513,8 @@ class PasskeyForm(ChallengeForm):
         return super().clean()
 
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        challenge = self.attempt.challenge
-        return self.call(
-            services.first_factor_answer,
-            limit=ratelimit.MFA,
-            account=challenge.username,
-            challenge=challenge,
-            answer=cleaned["credential"],
-            address=self.address,
+        return self.respond(
+            services.first_factor_answer, limit=ratelimit.MFA, answer=cleaned["credential"]
         )
 
 
@@ -560,13 +538,8 @@ class ChooseFirstFactorForm(ChallengeForm):
         return {"username": self.attempt.challenge.username}
 
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        return self.call(
-            services.first_factor_answer,
-            limit=ratelimit.SEND,
-            account=self.attempt.challenge.username,
-            challenge=self.attempt.challenge,
-            answer=cleaned["choice"],
-            address=self.address,
+        return self.respond(
+            services.first_factor_answer, limit=ratelimit.SEND, answer=cleaned["choice"]
         )
 
 
@@ -581,20 +554,18 @@ class CustomChallengeForm(ChallengeForm):
         widget=widget("mfa-code", autocomplete="one-time-code"),
     )
 
-    @sensitive_variables("cleaned", "result")
+    @sensitive_variables("cleaned")
     def answer(self, cleaned: dict[str, Any]) -> Any:
-        challenge = self.attempt.challenge
-        result = self.call(
-            services.challenge_answer,
-            limit=ratelimit.MFA,
-            account=challenge.username,
-            challenge=challenge,
-            answer=cleaned["answer_text"],
-            address=self.address,
-        )
-        if isinstance(result, Tokens):
-            second_factor_check(self, result)
-        return result
+        return code_answer(self, services.challenge_answer, cleaned["answer_text"])
+
+
+@sensitive_variables("code", "result")
+def code_answer(form: ChallengeForm, service: Callable[..., Any], code: str) -> Any:
+    """Answer the challenge with a code (limited as MFA codes are), then check the second factor."""
+    result = form.respond(service, limit=ratelimit.MFA, answer=code)
+    if isinstance(result, Tokens):
+        second_factor_check(form, result)
+    return result
 
 
 @sensitive_variables("tokens")
