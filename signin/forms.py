@@ -433,7 +433,34 @@ class MfaSetupForm(ChallengeForm):
         return self.respond(services.mfa_setup_finish, limit=ratelimit.MFA, code=cleaned["code"])
 
 
-class NewPasswordForm(ChallengeForm):
+class PasswordRulesNamed(UserPoolForm):
+    """A form that sets a password: when the pool refuses it, the error says which rules failed."""
+
+    password_field = "new_password"
+
+    @sensitive_variables("password")
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        if self.failure_code != "invalid_password":
+            return
+        password = str(self.data.get(self.add_prefix(self.password_field), ""))
+        broken = services.password_rules_broken(password=password)
+        if broken:
+            message = (
+                f"That password needs {_listed(broken)}: see the password rules under the fields."
+            )
+            error = forms.ValidationError(message, code="invalid_password")
+            self._errors[forms.forms.NON_FIELD_ERRORS] = self.error_class(
+                [error], error_class="nonfield", renderer=self.renderer
+            )
+
+
+def _listed(items: tuple[str, ...]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+class NewPasswordForm(PasswordRulesNamed, ChallengeForm):
     """A password of the user's own at the first sign-in, and any attribute the pool requires."""
 
     step, route = "new_password", "signin/new-password/"

@@ -847,3 +847,34 @@ def _policy_rules(policy: dict[str, Any]) -> tuple[str, ...]:
         if policy.get(key):
             rules.append(f"At least {text}")
     return tuple(rules)
+
+
+# Cognito's symbols for RequireSymbols (the user pools developer guide, "Password policies").
+_SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
+_RULES = (
+    ("RequireUppercase", "an upper-case letter", str.isupper),
+    ("RequireLowercase", "a lower-case letter", str.islower),
+    ("RequireNumbers", "a number", lambda char: char in "0123456789"),
+    ("RequireSymbols", "a symbol", lambda char: char in _SYMBOLS),
+)
+
+
+@sensitive_variables("password")
+def password_rules_broken(*, password: str) -> tuple[str, ...]:
+    """The pool's password rules this password breaks, in words; () when the policy is unknown.
+
+    Cognito's InvalidPasswordException names only the first broken rule: this names them all.
+    """
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
+        policy = pool["Policies"]["PasswordPolicy"]
+    except (UserPoolError, KeyError):
+        return ()
+    minimum = int(policy.get("MinimumLength", 8))
+    broken = [f"at least {minimum} characters"] if len(password) < minimum else []
+    broken += [
+        text
+        for key, text, test in _RULES
+        if policy.get(key) and not any(test(char) for char in password)
+    ]
+    return tuple(broken)

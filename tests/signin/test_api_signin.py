@@ -334,7 +334,26 @@ def test_new_password_against_the_policy_is_refused_with_the_policy(
 
     assert response.status_code == 400 and error_code_of(response) == "invalid_password"
     assert 'data-testid="password-policy"' in response.content.decode()
+    # Every rule "short" breaks, by name, as on the sign-up and change-password forms.
+    assert (
+        "That password needs at least 8 characters, an upper-case letter, a number and a symbol"
+        in response.content.decode()
+    )
     assert client.session[SIGNIN_ATTEMPT]["challenge"]["name"] == "NEW_PASSWORD_REQUIRED"
+
+
+def test_a_new_password_that_breaks_one_rule_is_told_that_rule_only(
+    emulator: Any, client: Client
+) -> None:
+    api_signin(client, "frank")
+
+    response = client.post(
+        "/accounts/signin/new-password/",
+        {"attempt": attempt_id(client), "new_password": "Longenough-but-no-number"},
+    )
+
+    assert error_code_of(response) == "invalid_password"
+    assert "That password needs a number: see" in response.content.decode()
 
 
 def test_only_allow_listed_attributes_go_with_the_new_password(
