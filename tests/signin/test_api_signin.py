@@ -697,3 +697,22 @@ def test_no_token_or_password_reaches_the_logs(
     assert "event=signin_failed flow=api reason=not_authorized" in caplog.text
     assert "event=challenge_failed step=mfa_code reason=code_mismatch" in caplog.text
     assert "event=signin flow=api" in caplog.text
+
+
+@pytest.mark.parametrize("username", ["alice", "dave", "erin"])
+def test_a_code_step_of_the_demo_says_where_the_code_is(
+    emulator: Any, client: Client, settings: Any, username: str
+) -> None:
+    assert settings.DEMO_PANEL_URL  # the tests run the site as the demo does
+    step = api_signin(client, username)["Location"]
+
+    assert 'data-testid="demo-inbox-hint"' in client.get(step).content.decode()
+
+
+def test_a_code_step_outside_the_demo_says_nothing_of_a_panel(
+    emulator: Any, client: Client, settings: Any
+) -> None:
+    settings.DEMO_PANEL_URL = ""
+    step = api_signin(client, "dave")["Location"]
+
+    assert 'data-testid="demo-inbox-hint"' not in client.get(step).content.decode()
