@@ -353,3 +353,28 @@ def test_outputs_to_env_writes_a_env_the_settings_accept() -> None:
     assert check.stdout.strip() == (
         "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123 ['app.example.com']"
     ), check.stderr
+
+
+def test_devices_passkeys_and_first_factors_follow_the_demo_pool(
+    template: dict[str, Any], aws: dict[str, Any]
+) -> None:
+    (pool,) = resources(template, "AWS::Cognito::UserPool").values()
+    demo = aws["idp"].describe_user_pool(UserPoolId=seed.USER_POOL_ID)["UserPool"]
+
+    assert pool["DeviceConfiguration"] == demo["DeviceConfiguration"]
+    assert pool["WebAuthnUserVerification"] == seed.WEBAUTHN_USER_VERIFICATION
+    # The demo adds the code factors, which need SES and SNS on AWS (see the template).
+    factors = pool["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"]
+    assert set(factors) <= set(seed.FIRST_AUTH_FACTORS) and {"PASSWORD", "WEB_AUTHN"} <= set(
+        factors
+    )
+
+
+def test_the_risk_configuration_is_the_demo_pools(
+    template: dict[str, Any], aws: dict[str, Any]
+) -> None:
+    (risk,) = resources(template, "AWS::Cognito::UserPoolRiskConfigurationAttachment").values()
+    demo = aws["idp"].describe_risk_configuration(UserPoolId=seed.USER_POOL_ID)["RiskConfiguration"]
+
+    for name in ("CompromisedCredentialsRiskConfiguration", "AccountTakeoverRiskConfiguration"):
+        assert risk[name] == demo[name] == seed.RISK_CONFIGURATION[name], name
