@@ -37,6 +37,14 @@ from tests.accounts.conftest import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def _sessions_in_the_cache(settings: Any) -> None:
+    """Two threads save the session at once here; in-memory SQLite would refuse one of them
+    ("database table is locked"), which a real database does not. The refresh lock stays a row."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+
 CURRENT_USER = 'data-testid="current-user">bob<'
 
 
