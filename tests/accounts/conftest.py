@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -21,28 +20,13 @@ from django.test import Client
 from accounts.session import PENDING_LOGINS, TOKENS
 from emulator import seed
 from signin.session import SIGNIN_ATTEMPT
+from tests.html_forms import FirstForm
 
 USERS = {user.username: user for user in seed.DEMO_USERS}
 
 
-class _Forms(HTMLParser):
-    """The first form of a page: its action and its inputs' values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = attributes.get("action") or ""
-        elif tag == "input" and attributes.get("name"):
-            self.fields[attributes["name"]] = attributes.get("value") or ""
-
-
 def _form(response: requests.Response) -> tuple[str, dict[str, str]]:
-    parser = _Forms()
+    parser = FirstForm()
     parser.feed(response.text)
     assert parser.action is not None, f"no form on {response.url}: {response.text[:300]}"
     return urljoin(response.url, parser.action), parser.fields

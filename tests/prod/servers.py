@@ -21,12 +21,13 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
+
+from tests.html_forms import FirstForm
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 GUNICORN_CONFIG = BASE_DIR / "config" / "gunicorn.conf.py"
@@ -395,22 +396,6 @@ class Browser(requests.Session):
         assert answer.status_code == 302, (answer.status_code, answer.text[:300])
 
 
-class _FirstForm(HTMLParser):
-    """The first form of a page: its action and its inputs' values."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = attributes.get("action") or ""
-        elif tag == "input" and attributes.get("name") and self.action is not None:
-            self.fields[attributes["name"] or ""] = attributes.get("value") or ""
-
-
 def hosted_sign_in(authorize_url: str, username: str) -> str:
     """Sign in on the emulator's hosted page; the callback URL (code and state) it sends back."""
     from emulator import seed
@@ -419,7 +404,7 @@ def hosted_sign_in(authorize_url: str, username: str) -> str:
     pool = requests.Session()
     pool.trust_env = False
     page = pool.get(authorize_url, timeout=20)
-    form = _FirstForm()
+    form = FirstForm()
     form.feed(page.text)
     assert page.status_code == 200 and form.action is not None, page.text[:300]
     answer = pool.post(
