@@ -20,6 +20,30 @@ from accounts.tokens import Tokens
 TRY_AGAIN_LATER = "The sign-in service is not answering right now. Please try again in a moment."
 
 
+class FailureMixin:
+    """A form that fails with one coded non-field error: its message (`error_messages` by code,
+    else `fallback`'s), and the code and HTTP status the view reads back."""
+
+    error_messages: dict[str, str]
+
+    def fail(self, code: str, *, fallback: str = "unexpected", **params: str) -> NoReturn:
+        raise ValidationError(self.message(code, fallback=fallback), code=code, params=params)
+
+    @classmethod
+    def message(cls, code: str, *, fallback: str = "unexpected") -> str:
+        """What this form tells the user when it fails for `code`."""
+        return cls.error_messages.get(code) or cls.error_messages[fallback]
+
+    @property
+    def failure_code(self) -> str:
+        errors = self.non_field_errors().as_data()  # type: ignore[attr-defined]
+        return errors[0].code if errors else "invalid"
+
+    @property
+    def failure_status(self) -> int:
+        return status_of(self.failure_code)
+
+
 class LoginStartForm(forms.Form):
     """Where to go after signing in: a same-site path, or home."""
 
@@ -50,7 +74,7 @@ class LoginStartForm(forms.Form):
         )
 
 
-class CallbackForm(forms.Form):
+class CallbackForm(FailureMixin, forms.Form):
     """The authorization response: valid when its state is ours and its code gives good tokens."""
 
     state = forms.CharField(required=False, max_length=200)
@@ -83,10 +107,7 @@ class CallbackForm(forms.Form):
         ),
         "token_invalid": "We could not verify your sign-in. Please sign in again.",
         "incomplete_token_response": "We could not verify your sign-in. Please sign in again.",
-        "token_endpoint_error": TRY_AGAIN_LATER,
-        "timeout": TRY_AGAIN_LATER,
-        "unreachable": TRY_AGAIN_LATER,
-        "jwks_unavailable": TRY_AGAIN_LATER,
+        # The pool's or the network's fault (timeout, unreachable, token endpoint, keys).
         "unexpected": TRY_AGAIN_LATER,
     }
 
@@ -101,42 +122,30 @@ class CallbackForm(forms.Form):
         cleaned = super().clean()
         state, code, error = cleaned.get("state"), cleaned.get("code"), cleaned.get("error")
         if not state:
-            self._fail("state_missing")
+            self.fail("state_missing")
         # Popped first, whatever follows: a state is good for one attempt only.
         pending = pending_login_pop(self.session, state)
         if pending is None:
-            self._fail("state_unknown")
+            self.fail("state_unknown")
         if pending_login_expired(pending):
-            self._fail("state_expired")
+            self.fail("state_expired")
         # Before the error and the code are read (RFC 9207 section 2.4): `?iss=` sent empty or
         # too long counts as present, and is not our issuer.
         if "iss" in self.data and cleaned.get("iss") != settings.COGNITO_ISSUER:
-            self._fail("issuer_mismatch")
+            self.fail("issuer_mismatch")
         if error:
             code = "idp_error" if cleaned.get("error_description") else "authorize_error"
-            self._fail(code, error=error)
+            self.fail(code, error=error)
         if not code:
-            self._fail("code_missing")
+            self.fail("code_missing")
         try:
             self.tokens = login_complete(code=code, pending=pending)
         except BoundaryError as failure:  # the token endpoint's, or the validator's
-            known = failure.code in self.error_messages
-            self._fail(failure.code if known else failure.fallback)
+            self.fail(failure.code, fallback=failure.fallback)
         self.pending = pending
         return cleaned
-
-    @property
-    def failure_code(self) -> str:
-        return self.non_field_errors().as_data()[0].code if self.non_field_errors() else "invalid"
-
-    @property
-    def failure_status(self) -> int:
-        return status_of(self.failure_code)
 
     @property
     def failure_message(self) -> str:
         errors = self.non_field_errors()
         return errors[0] if errors else self.error_messages["state_missing"]
-
-    def _fail(self, code: str, **params: str) -> NoReturn:
-        raise ValidationError(self.error_messages[code], code=code, params=params or None)

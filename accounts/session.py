@@ -17,7 +17,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts import backends
 from accounts.models import User
 from accounts.services import PendingLogin
 from accounts.tokens import Tokens
@@ -162,7 +161,8 @@ def refresher_register(flow: str, refresher: Refresher) -> None:
 def sign_user_in(request: HttpRequest, tokens: Tokens, *, flow: str) -> User:
     """Sign the site user in the same way for every flow: verified claims, a new session key."""
     user = user_sync(claims=tokens.claims)
-    auth_login(request, user, backend=backends.PATH)  # a new session key
+    # A new session key; the site's first backend reads the session's user back.
+    auth_login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     session_start(request.session, tokens, flow=flow)
     logger.info("event=signin flow=%s user_id=%s sub=%s", flow, user.pk, user.cognito_sub)
     return user

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import json
@@ -54,31 +55,30 @@ class TokenInvalid(BoundaryError):
 class JwksUnavailable(TokenInvalid):
     """The issuer's keys could not be fetched, and none were known: an upstream failure."""
 
+    fallback = "unexpected"
+
     def __init__(self, detail: str = "") -> None:
         super().__init__("jwks_unavailable", detail)
 
 
-# PyJWT's exceptions mapped to the codes callers and logs see; subclasses come first.
-_PYJWT_CODES: tuple[tuple[type[Exception], str], ...] = (
-    (jwt.ExpiredSignatureError, "expired"),
-    (jwt.ImmatureSignatureError, "not_yet_valid"),
-    (jwt.InvalidSignatureError, "bad_signature"),
-    (jwt.InvalidAlgorithmError, "bad_alg"),
-    (jwt.InvalidIssuerError, "wrong_issuer"),
-    (jwt.InvalidAudienceError, "wrong_audience"),
-    (jwt.MissingRequiredClaimError, "missing_claim"),
-    (jwt.InvalidIssuedAtError, "malformed"),
-    (jwt.exceptions.InvalidSubjectError, "malformed"),
-    (jwt.exceptions.InvalidJTIError, "malformed"),
-    (jwt.DecodeError, "malformed"),
-)
+# PyJWT's exceptions mapped to the codes callers and logs see (looked up along the class's MRO).
+_PYJWT_CODES: dict[type[Exception], str] = {
+    jwt.ExpiredSignatureError: "expired",
+    jwt.ImmatureSignatureError: "not_yet_valid",
+    jwt.InvalidSignatureError: "bad_signature",
+    jwt.InvalidAlgorithmError: "bad_alg",
+    jwt.InvalidIssuerError: "wrong_issuer",
+    jwt.InvalidAudienceError: "wrong_audience",
+    jwt.MissingRequiredClaimError: "missing_claim",
+    jwt.InvalidIssuedAtError: "malformed",
+    jwt.exceptions.InvalidSubjectError: "malformed",
+    jwt.exceptions.InvalidJTIError: "malformed",
+    jwt.DecodeError: "malformed",
+}
 
 
 def _pyjwt_code(error: jwt.PyJWTError) -> str:
-    for error_class, code in _PYJWT_CODES:
-        if isinstance(error, error_class):
-            return code
-    return "invalid"
+    return next((_PYJWT_CODES[c] for c in type(error).__mro__ if c in _PYJWT_CODES), "invalid")
 
 
 def _b64url_decode(segment: str) -> bytes:
@@ -306,28 +306,15 @@ def at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
 
 
-_validators: dict[tuple[str, str], CognitoTokenValidator] = {}
-_validators_lock = threading.Lock()
-
-
 def token_validator() -> CognitoTokenValidator:
     """The validator for the configured pool and client, one per process (its JWKS stays warm)."""
-    cache_key = (settings.COGNITO_ISSUER, settings.COGNITO_CLIENT_ID)
-    validator = _validators.get(cache_key)
-    if validator is None:
-        with _validators_lock:
-            validator = _validators.get(cache_key)
-            if validator is None:
-                issuer, client_id = cache_key
-                validator = CognitoTokenValidator(
-                    issuer=issuer,
-                    client_id=client_id,
-                    jwks=JwksCache(
-                        f"{issuer}/.well-known/jwks.json", timeout=settings.HTTP_TIMEOUT
-                    ),
-                )
-                _validators[cache_key] = validator
-    return validator
+    return _validator(settings.COGNITO_ISSUER, settings.COGNITO_CLIENT_ID)
+
+
+@functools.cache
+def _validator(issuer: str, client_id: str) -> CognitoTokenValidator:
+    jwks = JwksCache(f"{issuer}/.well-known/jwks.json", timeout=settings.HTTP_TIMEOUT)
+    return CognitoTokenValidator(issuer=issuer, client_id=client_id, jwks=jwks)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "flows",
     "api",
     "demo",
+    "config.apps.SiteConfig",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +87,7 @@ MIDDLEWARE = [
 
 AUTH_USER_MODEL = "accounts.User"
 # Django's ModelBackend, reading the session's user through the shared cache when there is one.
-AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
+AUTHENTICATION_BACKENDS = ["config.usercache.UserBackend"]
 # How long a cached user row may serve (saves and deletes through the ORM drop it at once).
 USER_CACHE_SECONDS = env.int("USER_CACHE_SECONDS", default=300)
 ROOT_URLCONF = "config.urls"

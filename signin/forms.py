@@ -9,18 +9,17 @@ import contextlib
 import hmac
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 import segno
 from django import forms
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.safestring import mark_safe
 from django.views.decorators.debug import sensitive_variables
 
-from accounts.errors import BoundaryError, status_of
-from accounts.forms import TRY_AGAIN_LATER, LoginStartForm
+from accounts.errors import BoundaryError
+from accounts.forms import TRY_AGAIN_LATER, FailureMixin, LoginStartForm
 from accounts.services import ManagedLoginError, token_revoke
 from accounts.tokens import Tokens
 from signin import devices, ratelimit, services
@@ -105,7 +104,7 @@ def new_password_field(label: str = "New password") -> forms.CharField:
     )
 
 
-class UserPoolForm(forms.Form):
+class UserPoolForm(FailureMixin, forms.Form):
     """A form whose `clean()` makes one user pools API call: `result` on success, else a failure.
 
     The failure's code (the app's, from signin.services) picks this form's message; its status
@@ -147,23 +146,6 @@ class UserPoolForm(forms.Form):
             self.fail(error.code, fallback=error.fallback)
         finally:
             slot.release()
-
-    def fail(self, code: str, *, fallback: str = "unexpected") -> NoReturn:
-        raise ValidationError(self.message(code, fallback=fallback), code=code)
-
-    @classmethod
-    def message(cls, code: str, *, fallback: str = "unexpected") -> str:
-        """What this form tells the user when its call fails for `code`."""
-        return cls.error_messages.get(code) or cls.error_messages[fallback]
-
-    @property
-    def failure_code(self) -> str:
-        errors = self.non_field_errors().as_data()
-        return errors[0].code if errors else "invalid"
-
-    @property
-    def failure_status(self) -> int:
-        return status_of(self.failure_code)
 
 
 def browser_of(request: HttpRequest) -> services.Browser:

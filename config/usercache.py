@@ -1,4 +1,5 @@
-"""The session's user, read once from the database and then from the shared cache.
+"""The session's user, read once from the database and then from the shared cache (the site's
+backend: a deployment tuning, like config.cache, that no flow needs).
 
 Django reads the signed-in user from the database on every request. With a shared cache
 (`CACHE_URL`), this backend keeps that row in the cache instead, for `USER_CACHE_SECONDS` at most,
@@ -17,11 +18,9 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
-PATH = "accounts.backends.UserBackend"
-
 
 def _key(user_id: Any) -> str:
-    return f"accounts.user.{user_id}"
+    return f"site.user.{user_id}"
 
 
 class UserBackend(ModelBackend):
@@ -43,7 +42,5 @@ def user_changed(sender: type, instance: Any, **kwargs: Any) -> None:
 
 def connect_signals() -> None:
     user_model = get_user_model()
-    post_save.connect(user_changed, sender=user_model, dispatch_uid="accounts.user_changed.save")
-    post_delete.connect(
-        user_changed, sender=user_model, dispatch_uid="accounts.user_changed.delete"
-    )
+    post_save.connect(user_changed, sender=user_model, dispatch_uid="site.user_changed.save")
+    post_delete.connect(user_changed, sender=user_model, dispatch_uid="site.user_changed.delete")
