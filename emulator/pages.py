@@ -82,15 +82,16 @@ def login_page(
 
 
 # After a password sign-in, managed login offers a passkey only to a browser that can make one
-# (emulator/hostedpasskeys.py): this field says so only when the device has a platform
-# authenticator that verifies its user. Without script (curl, a form parser) it stays empty.
+# (emulator/hostedpasskeys.py): this field is "1" only when the device has a platform
+# authenticator that verifies its user ("0" when the script found none; empty without script).
 _PASSKEY_READY_FIELD = '<input type="hidden" name="passkey_ready" id="passkey-ready" value="">'
 _PASSKEY_READY_SCRIPT = """<script>
 if (window.PublicKeyCredential
     && PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable) {
-  PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable().then((available) => {
-    if (available) document.getElementById("passkey-ready").value = "1";
-  }, () => {});
+  const field = document.getElementById("passkey-ready");
+  PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable().then(
+    (available) => { field.value = available ? "1" : "0"; },
+    () => { field.value = "0"; });
 }
 </script>"""
 
