@@ -100,7 +100,9 @@ def browser_can_make_one(request: Request) -> bool:
 def remember_ready_browser(state: EmulatorState, pending: str) -> None:
     """The sign-in waiting for its MFA step came from a browser that can make a passkey."""
     with state.lock:
-        _ready_sign_ins(state).add(pending)
+        ready = _ready_sign_ins(state)
+        ready.intersection_update(state.pending_signins)  # forget abandoned sign-ins
+        ready.add(pending)
 
 
 def take_ready_browser(state: EmulatorState, pending: str) -> bool:

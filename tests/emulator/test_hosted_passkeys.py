@@ -79,6 +79,10 @@ def no_passkey_sign_ins(emulator: Emulator) -> None:
     }
 
 
+def no_relying_party(emulator: Emulator) -> None:
+    emulator.state.flows.webauthn_config[seed.USER_POOL_ID].pop("RelyingPartyId")
+
+
 # The offer after a password sign-in.
 
 
@@ -195,9 +199,10 @@ def test_a_user_who_has_a_passkey_is_not_offered_another(emulator: Emulator) -> 
     assert OFFER in bob.text
 
 
-def test_a_pool_without_passkey_sign_in_offers_none(emulator: Emulator) -> None:
+@pytest.mark.parametrize("turn_off", [no_passkey_sign_ins, no_relying_party])
+def test_a_pool_without_passkeys_offers_none(emulator: Emulator, turn_off: Any) -> None:
     offered = password_sign_in(Browser(emulator), "bob", ready=True)
-    no_passkey_sign_ins(emulator)
+    turn_off(emulator)
 
     not_offered = password_sign_in(Browser(emulator), "bob", ready=True)
 
@@ -299,10 +304,11 @@ def test_add_refuses_an_unknown_client(emulator: Emulator) -> None:
     assert browser.get(add_path()).status_code == 200
 
 
-def test_add_in_a_pool_without_passkey_sign_in_says_so(emulator: Emulator) -> None:
+@pytest.mark.parametrize("turn_off", [no_passkey_sign_ins, no_relying_party])
+def test_add_in_a_pool_without_passkeys_says_so(emulator: Emulator, turn_off: Any) -> None:
     browser = signed_in_browser(emulator)
     accepted = browser.get(add_path())
-    no_passkey_sign_ins(emulator)
+    turn_off(emulator)
 
     refused = browser.get(add_path())
 
