@@ -36,6 +36,7 @@ from emulator.errors import (
     OAuthError,
 )
 from emulator.hostedaccount import ACCOUNT_RULES
+from emulator.hostedpasskeys import PASSKEY_RULES
 from emulator.hostedpasswordless import PASSWORDLESS_RULES
 from emulator.responses import AMZ_JSON, json_response, redirect, with_query
 
@@ -82,6 +83,7 @@ URLS = Map(
         Rule("/mfa", endpoint=login.mfa, methods=["POST"]),
         *ACCOUNT_RULES,
         *PASSWORDLESS_RULES,
+        *PASSKEY_RULES,
         *branding.RULES,
         Rule("/logout", endpoint=oauth2.logout, methods=["GET"]),
         Rule("/error", endpoint=oauth2.error, methods=["GET"]),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -13,11 +11,9 @@ from moto.cognitoidp.models import UserStatus
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from emulator import branding, federation, pages, risk, webauthn
-from emulator.authorize import (
-    parse_authorize,
-    sign_in_redirect,
-)
+from emulator import branding, federation, hostedpasskeys, pages, risk, webauthn
+from emulator import csrf as form_csrf
+from emulator.authorize import AuthorizeRequest, parse_authorize, sign_in_redirect
 from emulator.challenges import password_locked, password_matches
 from emulator.errors import ErrorPage, NotAuthorized
 from emulator.hostedsteps import (
@@ -28,12 +24,11 @@ from emulator.hostedsteps import (
     pend,
     start_mfa,
 )
-from emulator.tokens import new_opaque_token
 
 if TYPE_CHECKING:
     from emulator.state import EmulatorState
 
-CSRF_COOKIE = "cognito-demo-csrf"
+CSRF_COOKIE = form_csrf.CSRF_COOKIE
 MAX_MFA_ATTEMPTS = 5
 # One message for "no such user" and "wrong password", so accounts cannot be enumerated.
 INCORRECT_CREDENTIALS = "Incorrect username or password."
@@ -50,22 +45,27 @@ def login(state: EmulatorState, request: Request) -> Response:
     branding.select(state, authorize_request.client_id)
     action = f"/login?{query}"
     csrf_cookie, csrf = _csrf(state, request)
-    if request.method == "GET":
+
+    def form_page(username: str, error: str | None = None) -> Response:
         response = pages.login_page(
             action=action,
             csrf=csrf,
-            username=authorize_request.login_hint or "",
+            username=username,
+            error=error,
             providers=federation.login_buttons(state, authorize_request),
             query=query,
             first_factors=webauthn.first_factors(state),
         )
         return _with_csrf_cookie(response, csrf_cookie)
 
+    if request.method == "GET":
+        return form_page(authorize_request.login_hint or "")
+
     username = request.form.get("username", "").strip()
     if not _csrf_valid(state, request):
-        response = pages.login_page(action=action, csrf=csrf, username=username, error=EXPIRED_FORM)
+        response = form_page(username, EXPIRED_FORM)
         response.status_code = 400
-        return _with_csrf_cookie(response, csrf_cookie)
+        return response
     user = state.pool._get_user(username) if username else None
     password = request.form.get("password", "")
     assessment = risk.Assessment()
@@ -94,19 +94,18 @@ def login(state: EmulatorState, request: Request) -> Response:
     else:
         error = None
     if error:
-        response = pages.login_page(action=action, csrf=csrf, username=username, error=error)
-        return _with_csrf_cookie(response, csrf_cookie)
+        return form_page(username, error)
 
     try:
         pending = start_mfa(state, user=user, query=query, assessment=assessment)
     except NotAuthorized as refusal:  # MFA_REQUIRED for a user with nothing to send a code to
-        response = pages.login_page(
-            action=action, csrf=csrf, username=username, error=refusal.message
-        )
-        return _with_csrf_cookie(response, csrf_cookie)
+        return form_page(username, refusal.message)
+    passkey_ready = hostedpasskeys.browser_can_make_one(request)
     if pending is None:
         risk.signed_in(state, user.username)
-        return sign_in_redirect(state, authorize_request, username=user.username)
+        return _signed_in(state, request, authorize_request, user.username, passkey_ready)
+    if passkey_ready:
+        hostedpasskeys.remember_ready_browser(state, pending)
     return _with_csrf_cookie(code_page(state, csrf=csrf, pending=pending), csrf_cookie)
 
 
@@ -117,6 +116,7 @@ def mfa(state: EmulatorState, request: Request) -> Response:
     pending = state.pending_signins.get(pending_id)
     if pending is None or pending.expires_at < time.time() or not _csrf_valid(state, request):
         state.pending_signins.pop(pending_id, None)
+        hostedpasskeys.take_ready_browser(state, pending_id)
         raise ErrorPage("session_expired")
     args = MultiDict(parse_qsl(pending.query, keep_blank_values=True))
     authorize_request = parse_authorize(state, args, query=pending.query)
@@ -125,38 +125,35 @@ def mfa(state: EmulatorState, request: Request) -> Response:
     if not code_accept(state, pending_id=pending_id, username=pending.username, code=code):
         if pending.attempts + 1 >= MAX_MFA_ATTEMPTS:
             state.pending_signins.pop(pending_id, None)
+            hostedpasskeys.take_ready_browser(state, pending_id)
             raise ErrorPage("too_many_attempts")
         state.pending_signins[pending_id] = replace(pending, attempts=pending.attempts + 1)
         risk.mfa_failed(state, pending.username)
         response = code_page(state, csrf=csrf, pending=pending_id, error=INVALID_CODE)
         return _with_csrf_cookie(response, csrf_cookie)
     state.pending_signins.pop(pending_id, None)
+    passkey_ready = hostedpasskeys.take_ready_browser(state, pending_id)
     risk.signed_in(state, pending.username)
-    return sign_in_redirect(state, authorize_request, username=pending.username)
+    return _signed_in(state, request, authorize_request, pending.username, passkey_ready)
 
 
-def _csrf(state: EmulatorState, request: Request) -> tuple[str, str]:
-    """The browser's CSRF cookie value (a new one if absent) and the form token tied to it."""
-    cookie = request.cookies.get(CSRF_COOKIE) or new_opaque_token()
-    return cookie, _csrf_token(state, cookie)
+def _signed_in(
+    state: EmulatorState,
+    request: Request,
+    authorize_request: AuthorizeRequest,
+    username: str,
+    passkey_ready: bool,
+) -> Response:
+    """A password sign-in is done: the offer of a passkey when it is due, else back to the app."""
+    if passkey_ready:
+        offer = hostedpasskeys.offer(state, request, authorize_request, username=username)
+        if offer is not None:
+            return offer
+    return sign_in_redirect(state, authorize_request, username=username)
 
 
-def _csrf_token(state: EmulatorState, cookie: str) -> str:
-    return hmac.new(state.csrf_secret, cookie.encode(), hashlib.sha256).hexdigest()
-
-
-def _csrf_valid(state: EmulatorState, request: Request) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE)
-    token = request.form.get("_csrf", "")
-    return bool(cookie) and hmac.compare_digest(_csrf_token(state, cookie).encode(), token.encode())
-
-
-def _with_csrf_cookie(response: Response, cookie: str) -> Response:
-    response.set_cookie(CSRF_COOKIE, cookie, path="/", httponly=True, samesite="Lax")
-    return response
-
-
-# What the passwordless pages (emulator/hostedpasswordless.py) share with this one.
-csrf_pair = _csrf
-csrf_valid = _csrf_valid
-with_csrf_cookie = _with_csrf_cookie
+# The CSRF check of every managed-login form (emulator/csrf.py), under the names the other
+# managed-login modules import from here.
+_csrf = csrf_pair = form_csrf.pair
+_csrf_valid = csrf_valid = form_csrf.valid
+_with_csrf_cookie = with_csrf_cookie = form_csrf.with_cookie

@@ -174,6 +174,28 @@ def start_webauthn_registration(state: EmulatorState, params: dict[str, Any]) ->
     """StartWebAuthnRegistration: creation options for navigator.credentials.create()."""
     token = text(params, "AccessToken")
     user = access_user(state, token)
+    options = registration_options(state, user, client_id=_token_client(state, token))
+    return {"CredentialCreationOptions": options}
+
+
+def complete_webauthn_registration(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
+    """CompleteWebAuthnRegistration: verify the attestation and keep the new passkey."""
+    token = text(params, "AccessToken")
+    user = access_user(state, token)
+    register(
+        state, user, client_id=_token_client(state, token), credential=params.get("Credential")
+    )
+    return {}
+
+
+def registration_options(
+    state: EmulatorState, user: CognitoIdpUser, *, client_id: str
+) -> dict[str, Any]:
+    """A new registration ceremony for the user (PublicKeyCredentialCreationOptionsJSON).
+
+    The API (an access token) and managed login (its session) both start one here, so each
+    refusal is the same Cognito error whichever way the user came.
+    """
     rp_id = _relying_party(state)
     existing = passkeys_of(state, user.username)
     if len(existing) >= MAX_PASSKEYS:
@@ -195,32 +217,30 @@ def start_webauthn_registration(state: EmulatorState, params: dict[str, Any]) ->
         # One ceremony at a time: a new start replaces the earlier challenge.
         state.flows.passkey_registrations[user.username] = PasskeyRegistration(
             challenge=options.challenge,
-            client_id=_token_client(state, token),
+            client_id=client_id,
             expires_at=time.time() + CHALLENGE_SECONDS,
         )
-    return {"CredentialCreationOptions": json.loads(webauthn.options_to_json(options))}
+    return dict(json.loads(webauthn.options_to_json(options)))
 
 
-def complete_webauthn_registration(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
-    """CompleteWebAuthnRegistration: verify the attestation and keep the new passkey."""
-    token = text(params, "AccessToken")
-    user = access_user(state, token)
+def register(
+    state: EmulatorState, user: CognitoIdpUser, *, client_id: str, credential: Any
+) -> Passkey:
+    """Verify the browser's answer to the user's pending ceremony and keep the new passkey."""
     rp_id = _relying_party(state)
-    credential = _document(params, "Credential")
+    document = _document({"Credential": credential}, "Credential")
     with state.lock:
         pending = state.flows.passkey_registrations.pop(user.username, None)
     if pending is None or pending.expires_at < time.time():
         raise WebAuthnChallengeNotFound("The WebAuthn registration challenge was not found.")
-    if pending.client_id != _token_client(state, token):
-        raise WebAuthnClientMismatch(
-            "The access token is for a different client than StartWebAuthnRegistration."
-        )
-    origin = _client_origin(credential)
+    if pending.client_id != client_id:
+        raise WebAuthnClientMismatch("The registration was started for a different app client.")
+    origin = _client_origin(document)
     if not origin_allowed(origin, rp_id):
         raise WebAuthnOriginNotAllowed(f"Origin {origin} is not allowed for {rp_id}.")
     try:
         verified = webauthn.verify_registration_response(
-            credential=credential,
+            credential=document,
             expected_challenge=pending.challenge,
             expected_rp_id=rp_id,
             expected_origin=origin,
@@ -234,7 +254,7 @@ def complete_webauthn_registration(state: EmulatorState, params: dict[str, Any])
     credential_id = bytes_to_base64url(verified.credential_id)
     if any(p.credential_id == credential_id for s in state.flows.passkeys.values() for p in s):
         raise WebAuthnCredentialNotSupported("This passkey is already registered.")
-    response = credential.get("response") or {}
+    response = document.get("response") or {}
     transports = tuple(str(t) for t in response.get("transports") or () if isinstance(t, str))
     passkey = Passkey(
         credential_id=credential_id,
@@ -242,13 +262,22 @@ def complete_webauthn_registration(state: EmulatorState, params: dict[str, Any])
         sign_count=verified.sign_count,
         rp_id=rp_id,
         transports=transports,
-        attachment=credential.get("authenticatorAttachment"),
+        attachment=document.get("authenticatorAttachment"),
         created_at=time.time(),
-        name=_friendly_name(credential),
+        name=_friendly_name(document),
     )
     with state.lock:
         state.flows.passkeys[user.username] = (*passkeys_of(state, user.username), passkey)
-    return {}
+    return passkey
+
+
+def usable_at(state: EmulatorState, origin: str) -> bool:
+    """Passkeys are on in the pool and its relying party ID serves pages at this origin."""
+    try:
+        rp_id = _relying_party(state)
+    except CognitoError:
+        return False
+    return origin_allowed(origin, rp_id)
 
 
 def list_webauthn_credentials(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
