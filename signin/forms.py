@@ -211,10 +211,12 @@ class SigninForm(UserPoolForm):
                 username=username,
                 password=password,
                 address=self.address,
-                device=devices.device_for(
-                    browser=devices.browser_id(self.request), username=username
-                ),
+                devices=devices.devices_for(browser=devices.browser_id(self.request)),
             )
+            if getattr(self.result, "device_refused", "") == services.DEVICE_FORGOTTEN:
+                devices.device_forgotten(
+                    browser=devices.browser_id(self.request), username=_user_of(self.result)
+                )
         return cleaned
 
     @property
@@ -379,6 +381,13 @@ class MfaCodeForm(ChallengeForm):
             self.browser_id = browser
             result = replace(result, device_key=secret.key)
         return result
+
+
+def _user_of(result: Tokens | services.Challenge) -> str:
+    """The pool's internal username of a sign-in's result (not the name as typed)."""
+    if isinstance(result, services.Challenge):
+        return result.username
+    return str(result.claims.get("cognito:username") or "")
 
 
 def _device_name(request: HttpRequest) -> str:

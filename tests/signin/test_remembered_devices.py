@@ -12,6 +12,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 from accounts.session import TOKENS
+from config import aws
+from emulator import seed
 from signin.devices import BROWSER_COOKIE
 from signin.models import DeviceRefreshToken, RememberedDevice
 from tests.accounts.conftest import USERS, api_signin, attempt_id, totp_now
@@ -27,6 +29,12 @@ def mfa_answer(client: Client, *, remember: bool, steps_ahead: int = 0) -> Any:
     if remember:
         data["remember"] = "on"
     return client.post("/accounts/signin/mfa/", data)
+
+
+def signin_as(client: Client, typed: str, *, password: str | None = None) -> Any:
+    """The sign-in form with alice's password (unless given) under the name `typed`."""
+    password = USERS["alice"].password if password is None else password
+    return client.post("/accounts/signin/", {"username": typed, "password": password})
 
 
 def sign_out(client: Client) -> None:
@@ -106,6 +114,11 @@ def test_the_account_page_lists_the_device_and_forgets_it(emulator: Any, client:
     assert not RememberedDevice.objects.exists() and not DeviceRefreshToken.objects.exists()
     sign_out(client)
     assert api_signin(client, "alice")["Location"] == "/accounts/signin/mfa/"
+    # This site dropped the device with ForgetDevice: nothing to refuse, nothing to explain.
+    assert (
+        'data-testid="device-not-remembered"'
+        not in client.get("/accounts/signin/mfa/").content.decode()
+    )
 
 
 def test_forgetting_an_unknown_device_says_so(emulator: Any, client: Client) -> None:
@@ -119,18 +132,104 @@ def test_forgetting_an_unknown_device_says_so(emulator: Any, client: Client) -> 
     ]
 
 
-def test_a_device_forgotten_elsewhere_falls_back_to_the_second_factor(
+def remember_alice(client: Client, *, typed: str = "alice") -> str:
+    """alice signs in (as `typed`) and ticks "Remember this device": the device's key."""
+    assert signin_as(client, typed)["Location"] == "/accounts/signin/mfa/"
+    assert mfa_answer(client, remember=True)["Location"] == "/"
+    sign_out(client)
+    return RememberedDevice.objects.get().device_key
+
+
+def admin() -> Any:
+    """The same boto3 client the app uses, for arranging the pool as an administrator would."""
+    return aws.client("cognito-idp")
+
+
+def test_a_device_forgotten_elsewhere_asks_for_the_second_factor_and_says_why(
     emulator: Any, client: Client
 ) -> None:
-    api_signin(client, "alice")
-    mfa_answer(client, remember=True)
-    key = RememberedDevice.objects.get().device_key
-    with emulator.state.lock:
-        emulator.state.flows.devices.pop(key)
-    sign_out(client)
+    key = remember_alice(client)
+    admin().admin_forget_device(UserPoolId=seed.USER_POOL_ID, Username="alice", DeviceKey=key)
 
-    assert api_signin(client, "alice")["Location"] == "/accounts/signin/mfa/"
+    signin = api_signin(client, "alice")
+    page = client.get("/accounts/signin/mfa/").content.decode()
+
+    assert signin["Location"] == "/accounts/signin/mfa/"
+    assert 'data-testid="device-not-remembered"' in page and "it was forgotten" in page
+    assert not RememberedDevice.objects.exists()  # dropped here too: no refusal next time
     assert mfa_answer(client, remember=False, steps_ahead=1)["Location"] == "/"
+
+
+def test_a_device_set_not_remembered_asks_for_the_second_factor_until_remembered_again(
+    emulator: Any, client: Client
+) -> None:
+    key = remember_alice(client)
+    status = {"UserPoolId": seed.USER_POOL_ID, "Username": "alice", "DeviceKey": key}
+    admin().admin_update_device_status(**status, DeviceRememberedStatus="not_remembered")
+
+    refused = api_signin(client, "alice")
+    page = client.get("/accounts/signin/mfa/").content.decode()
+    admin().admin_update_device_status(**status, DeviceRememberedStatus="remembered")
+    client.post("/accounts/signin/", {})  # a new sign-in replaces the pending one
+    again = api_signin(client, "alice")
+
+    assert refused["Location"] == "/accounts/signin/mfa/"
+    assert 'data-testid="device-not-remembered"' in page and "any more" in page
+    assert again["Location"] == "/"  # the same device, remembered again: no second factor
+
+
+@pytest.fixture
+def email_sign_in(emulator: Any) -> None:
+    """The pool also takes the user's email at sign-in (the emulator's seed pool does not): what
+    the user types is then not the pool's internal username (cognito:username)."""
+    with emulator.state.lock:
+        emulator.state.pool.extended_config["UsernameAttributes"] = ["email"]
+
+
+def test_the_device_is_found_when_the_user_types_the_email(
+    emulator: Any, client: Client, email_sign_in: None
+) -> None:
+    remember_alice(client)
+
+    again = signin_as(client, "alice@example.com")
+
+    assert again["Location"] == "/"
+    assert client.get("/").context["user"].username == "alice"
+
+
+def test_a_device_remembered_under_the_email_serves_the_username(
+    emulator: Any, client: Client, email_sign_in: None
+) -> None:
+    remember_alice(client, typed="alice@example.com")
+
+    assert RememberedDevice.objects.get().username == "alice"  # the pool's name, not as typed
+    assert signin_as(client, "alice")["Location"] == "/"
+    sign_out(client)
+    assert signin_as(client, "alice@example.com")["Location"] == "/"
+
+
+def test_another_browser_typing_the_email_still_asks_for_the_second_factor(
+    emulator: Any, client: Client, email_sign_in: None
+) -> None:
+    remember_alice(client)
+
+    assert signin_as(Client(), "alice@example.com")["Location"] == "/accounts/signin/mfa/"
+
+
+def test_a_remembered_device_tells_nothing_about_other_names(emulator: Any, client: Client) -> None:
+    remember_alice(client)
+    fresh = Client()
+
+    unknown = signin_as(client, "nobody@example.com")
+    unknown_fresh = signin_as(fresh, "nobody@example.com")
+    wrong = signin_as(client, "alice@example.com", password="Wrong-Passw0rd!")
+
+    # The same answer with the device as without it, for a name no one has and a wrong password.
+    assert unknown.status_code == unknown_fresh.status_code == wrong.status_code
+    assert unknown.context["form"].failure_code == "not_authorized"
+    assert unknown_fresh.context["form"].failure_code == "not_authorized"
+    assert wrong.context["form"].failure_code == "not_authorized"
+    assert TOKENS not in client.session
 
 
 def test_a_session_from_a_remembered_device_refreshes_with_its_key(
@@ -149,3 +248,20 @@ def test_a_session_from_a_remembered_device_refreshes_with_its_key(
 
     assert response.status_code == 200
     assert client.session[TOKENS]["expires_at"] > 0
+
+
+def test_a_session_whose_device_binding_is_lost_cannot_refresh(
+    emulator: Any, client: Client
+) -> None:
+    remember_alice(client)
+    api_signin(client, "alice")
+    DeviceRefreshToken.objects.all().delete()  # the refresh would go without the DeviceKey
+    session = client.session
+    session[TOKENS] = {**session[TOKENS], "expires_at": 0}
+    session.save()
+
+    response = client.get("/accounts/profile/")
+
+    # The pool refuses the device's refresh token without its key: signed out, not a 500.
+    assert response.status_code == 302
+    assert TOKENS not in client.session
