@@ -109,7 +109,9 @@ def test_the_account_page_lists_the_device_and_forgets_it(emulator: Any, client:
 
     forgot = client.post("/accounts/devices/forget/", {"device_key": key.group(1)})
 
-    assert [str(m) for m in get_messages(forgot.wsgi_request)] == ["The device is forgotten."]
+    assert [str(m) for m in get_messages(forgot.wsgi_request)] == [
+        "This browser is forgotten: your next sign-in here asks for your second factor again."
+    ]
     assert 'data-testid="device-none"' in client.get("/accounts/devices/").content.decode()
     assert not RememberedDevice.objects.exists() and not DeviceRefreshToken.objects.exists()
     sign_out(client)
@@ -265,3 +267,20 @@ def test_a_session_whose_device_binding_is_lost_cannot_refresh(
     # The pool refuses the device's refresh token without its key: signed out, not a 500.
     assert response.status_code == 302
     assert TOKENS not in client.session
+
+
+def test_forgetting_another_device_says_it_is_that_device(emulator: Any, client: Client) -> None:
+    api_signin(client, "alice")
+    mfa_answer(client, remember=True)
+    other = Client()
+    api_signin(other, "alice")
+    mfa_answer(other, remember=True, steps_ahead=1)
+    others = RememberedDevice.objects.get(browser=other.cookies[BROWSER_COOKIE].value).device_key
+
+    forgot = client.post("/accounts/devices/forget/", {"device_key": others})
+
+    assert [str(m) for m in get_messages(forgot.wsgi_request)] == [
+        "The device is forgotten: its next sign-in asks for your second factor again."
+    ]
+    page = client.get("/accounts/devices/").content.decode()
+    assert others not in page and 'data-testid="device-this-browser"' in page
