@@ -99,10 +99,15 @@ def remembered_here(*, browser: str) -> set[str]:
 
 
 def refresh_bind(tokens: Tokens) -> None:
-    """Note which device a sign-in's refresh token belongs to, for its refreshes."""
+    """Note which device a sign-in's refresh token belongs to, for its refreshes.
+
+    A device is one browser, whose new sign-in replaced its earlier session: the earlier
+    session's binding goes (its refresh token was revoked at sign-out, or is no one's now).
+    """
     if isinstance(tokens, SignedIn) and tokens.device_key and tokens.refresh_token:
-        DeviceRefreshToken.objects.update_or_create(
-            digest=token_digest(tokens.refresh_token), defaults={"device_key": tokens.device_key}
+        DeviceRefreshToken.objects.filter(device_key=tokens.device_key).delete()
+        DeviceRefreshToken.objects.create(
+            digest=token_digest(tokens.refresh_token), device_key=tokens.device_key
         )
 
 

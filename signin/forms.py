@@ -361,6 +361,8 @@ class MfaCodeForm(ChallengeForm):
     def __init__(self, data: Any = None, *, attempt: SigninAttempt, request: HttpRequest) -> None:
         super().__init__(data, attempt=attempt, request=request)
         self.browser_id = ""  # set when this answer remembered the device: the view sets the cookie
+        if not services.remember_device_offered():
+            del self.fields["remember"]  # the pool would ask for the second factor all the same
 
     @sensitive_variables("cleaned", "result", "secret")
     def answer(self, cleaned: dict[str, Any]) -> Any:

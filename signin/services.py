@@ -863,6 +863,30 @@ def first_factors_offered() -> tuple[str, ...]:
     return factors
 
 
+_devices_cache: dict[str, tuple[float, bool]] = {}
+
+
+def remember_device_offered() -> bool:
+    """Whether a remembered device skips the second factor in this pool, so the MFA step may
+    offer "Remember this device": its DeviceConfiguration has ChallengeRequiredOnNewDevice.
+
+    Without it a remembered device proves itself and MFA is asked all the same (botocore's
+    DeviceConfigurationType). Without an answer from the pool (no AWS credentials), offered: a
+    pool that does not track devices sends no NewDeviceMetadata, and nothing is remembered.
+    """
+    cached = _devices_cache.get(settings.COGNITO_USER_POOL_ID)
+    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
+    except (UserPoolError, KeyError):
+        return True
+    offered = bool((pool.get("DeviceConfiguration") or {}).get("ChallengeRequiredOnNewDevice"))
+    with _policy_lock:
+        _devices_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), offered)
+    return offered
+
+
 def _json_list(value: str | None) -> list[str]:
     try:
         items = json.loads(value or "[]")

@@ -14,8 +14,9 @@ from django.test import Client
 from accounts.session import TOKENS
 from config import aws
 from emulator import seed
+from signin import services
 from signin.devices import BROWSER_COOKIE
-from signin.models import DeviceRefreshToken, RememberedDevice
+from signin.models import DeviceRefreshToken, RememberedDevice, token_digest
 from tests.accounts.conftest import USERS, api_signin, attempt_id, totp_now
 
 pytestmark = pytest.mark.django_db
@@ -284,3 +285,65 @@ def test_forgetting_another_device_says_it_is_that_device(emulator: Any, client:
     ]
     page = client.get("/accounts/devices/").content.decode()
     assert others not in page and 'data-testid="device-this-browser"' in page
+
+
+@pytest.fixture
+def fresh_pool_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app reads the pool's DeviceConfiguration afresh (it keeps it ten minutes)."""
+    monkeypatch.setattr(services, "_devices_cache", {})
+
+
+def test_a_pool_whose_devices_do_not_skip_mfa_offers_no_remembering(
+    emulator: Any, client: Client, fresh_pool_settings: None
+) -> None:
+    with emulator.state.lock:
+        emulator.state.pool.extended_config["DeviceConfiguration"] = {
+            **seed.DEVICE_CONFIGURATION,
+            "ChallengeRequiredOnNewDevice": False,
+        }
+    api_signin(client, "alice")
+
+    page = client.get("/accounts/signin/mfa/").content.decode()
+    answered = mfa_answer(client, remember=True)  # a hand-made "remember" is ignored
+
+    assert 'data-testid="remember-device"' not in page
+    assert answered["Location"] == "/"
+    assert not RememberedDevice.objects.exists()
+
+
+def test_a_pool_whose_devices_skip_mfa_offers_remembering(
+    emulator: Any, client: Client, fresh_pool_settings: None
+) -> None:
+    api_signin(client, "alice")
+
+    page = client.get("/accounts/signin/mfa/").content.decode()
+
+    assert 'data-testid="remember-device"' in page
+
+
+def expire_tokens(client: Client) -> None:
+    session = client.session
+    session[TOKENS] = {**session[TOKENS], "expires_at": 0}
+    session.save()
+
+
+def test_a_rotating_client_keeps_refreshing_a_remembered_devices_session(
+    emulator: Any, client: Client
+) -> None:
+    with emulator.state.lock:
+        emulator.state.client(seed.CLIENT_ID).extended_config["RefreshTokenRotation"] = {
+            "Feature": "ENABLED",
+            "RetryGracePeriodSeconds": 0,
+        }
+    key = remember_alice(client)
+    assert api_signin(client, "alice")["Location"] == "/"
+    first = client.session[TOKENS]["refresh_token"]
+
+    for _ in range(2):  # each refresh gets a new refresh token, tied to the same device
+        expire_tokens(client)
+        assert client.get("/accounts/profile/").status_code == 200
+
+    assert client.session[TOKENS]["refresh_token"] != first
+    bound = DeviceRefreshToken.objects.get()  # one binding: the session's newest token
+    assert bound.device_key == key
+    assert bound.digest == token_digest(client.session[TOKENS]["refresh_token"])
