@@ -9,8 +9,10 @@ operations in botocore's model; the developer guide's "Working with user devices
   DEVICE_PASSWORD_VERIFIER (SRP where the pool name is the DeviceGroupKey, the user id the
   DeviceKey and the password the device's random password), and with
   `ChallengeRequiredOnNewDevice` that device "can sign in with device authentication instead of"
-  MFA; devices neither confirmed nor remembered still need MFA;
-- a refresh token issued to a confirmed device refreshes only with that DEVICE_KEY.
+  MFA; devices neither confirmed nor remembered still need MFA; a DEVICE_KEY that names none of
+  the user's devices (forgotten) is refused with "Device does not exist." (`remembered`);
+- a refresh token issued to a confirmed device refreshes only with that DEVICE_KEY, through
+  REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken alike (`check_refresh`).
 """
 
 from __future__ import annotations
