@@ -24,6 +24,7 @@ from emulator.errors import (
     InvalidParameter,
     NotAuthorized,
     PasswordResetRequired,
+    ResourceNotFound,
     UserNotConfirmed,
     UserNotFound,
 )
@@ -649,7 +650,14 @@ def _respond(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> di
     if name in ("DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"):
         return devices.respond(state, client, session, responses)
     if name == "PASSWORD_VERIFIER":
-        return _password_verifier(state, client, session, responses, risk.context_of(params))
+        try:
+            return _password_verifier(state, client, session, responses, risk.context_of(params))
+        except ResourceNotFound:
+            # A forgotten DEVICE_KEY (devices.remembered): the same answer may come again
+            # without it, as Amplify sends it, so the session stays.
+            with state.lock:
+                state.flows.auth_sessions[token] = session
+            raise
     if name == "CUSTOM_CHALLENGE":
         return _custom_answer(state, client, session, responses)
     if name == "NEW_PASSWORD_REQUIRED":

@@ -9,8 +9,10 @@ operations in botocore's model; the developer guide's "Working with user devices
   DEVICE_PASSWORD_VERIFIER (SRP where the pool name is the DeviceGroupKey, the user id the
   DeviceKey and the password the device's random password), and with
   `ChallengeRequiredOnNewDevice` that device "can sign in with device authentication instead of"
-  MFA; devices neither confirmed nor remembered still need MFA;
-- a refresh token issued to a confirmed device refreshes only with that DEVICE_KEY.
+  MFA; devices neither confirmed nor remembered still need MFA; a DEVICE_KEY that names none of
+  the user's devices (forgotten) is refused with "Device does not exist." (`remembered`);
+- a refresh token issued to a confirmed device refreshes only with that DEVICE_KEY, through
+  REFRESH_TOKEN_AUTH and GetTokensFromRefreshToken alike (`check_refresh`).
 """
 
 from __future__ import annotations
@@ -95,10 +97,18 @@ def after_sign_in(state: EmulatorState, result: dict[str, Any], *, device_key: s
 
 
 def remembered(state: EmulatorState, user: CognitoIdpUser, device_key: str) -> Device | None:
-    """The user's remembered device this DEVICE_KEY names, when device tracking is on."""
-    device = state.flows.devices.get(device_key) if device_key else None
-    if device is None or device.username != user.username or not configuration(state):
+    """The user's remembered device this DEVICE_KEY names, when device tracking is on.
+
+    A key that names none of the user's devices (forgotten, or never theirs) is refused with
+    ResourceNotFoundException "Device does not exist.": Amplify's sign-in catches exactly that,
+    drops its stored device and answers the same PASSWORD_VERIFIER again without it
+    (retryOnResourceNotFoundException), so the sign-in's session survives (challenges._respond).
+    """
+    if not device_key or not configuration(state):
         return None
+    device = state.flows.devices.get(device_key)
+    if device is None or device.username != user.username:
+        raise ResourceNotFound(DEVICE_NOT_FOUND)
     return device if device.confirmed and device.remembered else None
 
 
@@ -122,7 +132,15 @@ def session_token(state: EmulatorState, username: str, device_key: str) -> str:
 
 
 def check_refresh(state: EmulatorState, refresh_token: str, device_key: str) -> None:
-    """A refresh token issued to a confirmed device needs that device's key (and the device)."""
+    """A refresh token issued to a confirmed device needs that device's key (and the device).
+
+    REFRESH_TOKEN_AUTH's DEVICE_KEY and GetTokensFromRefreshToken's DeviceKey alike: "with
+    device tracking, these tokens are linked to a single device. If a refresh token is used on
+    any other device, the call fails" and after ForgetDevice "all future calls to revalidate
+    that device's refresh tokens will fail" (AWS mobile blog, "Tracking and remembering devices
+    using Amazon Cognito Your User Pools"); the failure seen is NotAuthorizedException
+    "Invalid Refresh Token." (aws-sdk-java#2841, aws-sdk-net-extensions-cognito#85).
+    """
     bound = state.flows.refresh_devices.get(refresh_token)
     if not bound:
         return
@@ -131,6 +149,14 @@ def check_refresh(state: EmulatorState, refresh_token: str, device_key: str) -> 
         raise NotAuthorized(INVALID_REFRESH_TOKEN)
     if device.confirmed and not hmac.compare_digest(bound.encode(), device_key.encode()):
         raise NotAuthorized(INVALID_REFRESH_TOKEN)
+
+
+def refresh_rotated(state: EmulatorState, old: str, new: str) -> None:
+    """A rotated refresh token stays tied to its predecessor's device."""
+    with state.lock:
+        bound = state.flows.refresh_devices.get(old)
+        if bound:
+            state.flows.refresh_devices[new] = bound
 
 
 def respond(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 from moto.cognitoidp.models import UserStatus
 
-from emulator import challenges, codes, passwords, pretoken, risk
+from emulator import challenges, codes, devices, passwords, pretoken, risk
 from emulator.errors import (
     CodeMismatch,
     EnableSoftwareTokenMFA,
@@ -491,6 +491,7 @@ def get_tokens_from_refresh_token(state: EmulatorState, params: dict[str, Any]) 
     session = state.refresh_sessions.get(refresh_token)
     if client_id != client.id or (session and session.expires_at < time.time()):
         raise NotAuthorized("Invalid Refresh Token.")
+    devices.check_refresh(state, refresh_token, text(params, "DeviceKey", required=False))
     user = find_user(state, username)
     if user is None or not user.enabled:
         raise NotAuthorized("User is disabled.")
@@ -508,6 +509,7 @@ def get_tokens_from_refresh_token(state: EmulatorState, params: dict[str, Any]) 
             pool.refresh_tokens[new_refresh_token] = (client.id, username, origin_jti)
             if session is not None:
                 state.refresh_sessions[new_refresh_token] = session
+        devices.refresh_rotated(state, refresh_token, new_refresh_token)
         result["RefreshToken"] = new_refresh_token
     return {"AuthenticationResult": result}
 

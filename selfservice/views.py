@@ -546,11 +546,20 @@ def device_forget(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
     """Forget a device (ForgetDevice), and this site's secret for it."""
     form = DeviceForgetForm(request.POST, tokens=tokens, request=request)
     if form.is_valid():
-        signin_devices.device_drop(device_key=form.cleaned_data["device_key"])
-        messages.success(request, "The device is forgotten.")
+        key = form.cleaned_data["device_key"]
+        here = key in signin_devices.remembered_here(browser=signin_devices.browser_id(request))
+        signin_devices.device_drop(device_key=key)
+        messages.success(request, _FORGOTTEN[here])
     else:
         messages.error(request, _first_error(form))
     return redirect("selfservice:devices")
+
+
+# What forgetting a device means, said plainly: for this browser, or for another device.
+_FORGOTTEN = {
+    True: "This browser is forgotten: your next sign-in here asks for your second factor again.",
+    False: "The device is forgotten: its next sign-in asks for your second factor again.",
+}
 
 
 def _first_error(form: PasskeyAddForm | PasskeyRemoveForm | DeviceForgetForm) -> str:

@@ -46,17 +46,24 @@ def browser_cookie_set(response: HttpResponse, request: HttpRequest, value: str)
     )
 
 
-def device_for(*, browser: str, username: str) -> DeviceSecret | None:
-    """The device this browser remembers for `username`, if any."""
-    if not browser or not username:
-        return None
-    row = RememberedDevice.objects.filter(browser=browser, username=username).first()
-    if row is None:
-        return None
-    return DeviceSecret(key=row.device_key, group_key=row.group_key, password=row.password)
+def devices_for(*, browser: str) -> dict[str, DeviceSecret]:
+    """The devices this browser remembers, by the pool's internal username.
+
+    All of them, whoever signs in: the pool tells which user a typed name (an alias, another
+    case) is only during the sign-in (USER_ID_FOR_SRP), and signin_start picks from these then.
+    """
+    if not browser:
+        return {}
+    return {
+        row.username: DeviceSecret(
+            key=row.device_key, group_key=row.group_key, password=row.password
+        )
+        for row in RememberedDevice.objects.filter(browser=browser)
+    }
 
 
 def device_save(*, browser: str, username: str, secret: DeviceSecret) -> None:
+    """Keep a device under the pool's internal username (cognito:username), never as typed."""
     RememberedDevice.objects.update_or_create(
         browser=browser,
         username=username,
@@ -74,6 +81,14 @@ def device_drop(*, device_key: str) -> None:
     DeviceRefreshToken.objects.filter(device_key=device_key).delete()
 
 
+def device_forgotten(*, browser: str, username: str) -> None:
+    """The pool no longer knows this browser's device for `username`: drop it here too."""
+    for key in RememberedDevice.objects.filter(browser=browser, username=username).values_list(
+        "device_key", flat=True
+    ):
+        device_drop(device_key=key)
+
+
 def remembered_here(*, browser: str) -> set[str]:
     """The keys of the devices this browser holds."""
     if not browser:
@@ -84,10 +99,15 @@ def remembered_here(*, browser: str) -> set[str]:
 
 
 def refresh_bind(tokens: Tokens) -> None:
-    """Note which device a sign-in's refresh token belongs to, for its refreshes."""
+    """Note which device a sign-in's refresh token belongs to, for its refreshes.
+
+    A device is one browser, whose new sign-in replaced its earlier session: the earlier
+    session's binding goes (its refresh token was revoked at sign-out, or is no one's now).
+    """
     if isinstance(tokens, SignedIn) and tokens.device_key and tokens.refresh_token:
-        DeviceRefreshToken.objects.update_or_create(
-            digest=token_digest(tokens.refresh_token), defaults={"device_key": tokens.device_key}
+        DeviceRefreshToken.objects.filter(device_key=tokens.device_key).delete()
+        DeviceRefreshToken.objects.create(
+            digest=token_digest(tokens.refresh_token), device_key=tokens.device_key
         )
 
 

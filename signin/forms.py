@@ -193,10 +193,12 @@ class SigninForm(UserPoolForm):
                 username=username,
                 password=password,
                 address=self.address,
-                device=devices.device_for(
-                    browser=devices.browser_id(self.request), username=username
-                ),
+                devices=devices.devices_for(browser=devices.browser_id(self.request)),
             )
+            if getattr(self.result, "device_refused", "") == services.DEVICE_FORGOTTEN:
+                devices.device_forgotten(
+                    browser=devices.browser_id(self.request), username=_user_of(self.result)
+                )
         return cleaned
 
     @property
@@ -341,6 +343,8 @@ class MfaCodeForm(ChallengeForm):
     def __init__(self, data: Any = None, *, attempt: SigninAttempt, request: HttpRequest) -> None:
         super().__init__(data, attempt=attempt, request=request)
         self.browser_id = ""  # set when this answer remembered the device: the view sets the cookie
+        if not services.remember_device_offered():
+            del self.fields["remember"]  # the pool would ask for the second factor all the same
 
     @sensitive_variables("cleaned", "result", "secret")
     def answer(self, cleaned: dict[str, Any]) -> Any:
@@ -361,6 +365,13 @@ class MfaCodeForm(ChallengeForm):
             self.browser_id = browser
             result = replace(result, device_key=secret.key)
         return result
+
+
+def _user_of(result: Tokens | services.Challenge) -> str:
+    """The pool's internal username of a sign-in's result (not the name as typed)."""
+    if isinstance(result, services.Challenge):
+        return result.username
+    return str(result.claims.get("cognito:username") or "")
 
 
 def _device_name(request: HttpRequest) -> str:

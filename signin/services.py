@@ -19,7 +19,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -158,6 +158,13 @@ class Challenge:
     username: str  # the internal username: SECRET_HASH and every response must use it
     parameters: dict[str, str] = field(default_factory=dict)
     first_factor: bool = False  # asked by USER_AUTH before any password (`FIRST_FACTOR_STEPS`)
+    # Why the browser's remembered device did not stand in for this step ("" when none was).
+    device_refused: str = ""
+
+    @property
+    def factor_step(self) -> bool:
+        """Whether this is a second-factor step (a code, or the choice of one)."""
+        return not self.first_factor and (bool(self.factor) or self.name == "SELECT_MFA_TYPE")
 
     @property
     def _steps(self) -> dict[str, Step]:
@@ -217,6 +224,11 @@ class Challenge:
         return _json_list(self.parameters.get("requiredAttributes"))
 
 
+# Why a browser's remembered device did not skip the second factor (`device_refused`).
+DEVICE_FORGOTTEN = "forgotten"  # the pool no longer knows it: this site drops it too
+DEVICE_NOT_REMEMBERED = "not_remembered"  # known, but not remembered (UpdateDeviceStatus)
+
+
 @dataclass(frozen=True)
 class DeviceSecret:
     """A remembered device: its key, its group and the random password its SRP verifier hides."""
@@ -232,6 +244,7 @@ class SignedIn(Tokens):
 
     new_device: tuple[str, str] | None = None  # NewDeviceMetadata: (DeviceKey, DeviceGroupKey)
     device_key: str = ""  # the confirmed device this sign-in's refresh token is bound to
+    device_refused: str = ""  # DEVICE_FORGOTTEN: the browser's device is gone from the pool
 
 
 @dataclass(frozen=True)
@@ -336,14 +349,20 @@ def _compromised_just_now(username: str, address: str) -> bool:
 
 
 @_compromised_told
-@sensitive_variables("password", "srp", "answers", "response", "device")
+@sensitive_variables("password", "srp", "answers", "response", "device", "devices")
 def signin_start(
-    *, username: str, password: str, address: str, device: DeviceSecret | None = None
+    *,
+    username: str,
+    password: str,
+    address: str,
+    devices: Mapping[str, DeviceSecret] | None = None,
 ) -> Tokens | Challenge:
     """Sign in with username and password: SRP by default, USER_PASSWORD_AUTH by setting.
 
-    With a remembered `device`, SRP names it (DEVICE_KEY) and answers the pool's device
-    challenge (DEVICE_SRP_AUTH, DEVICE_PASSWORD_VERIFIER) instead of the second factor.
+    `devices` are the devices this browser remembers, by the pool's internal username. The
+    pool names the user behind whatever was typed (an alias, another case) in USER_ID_FOR_SRP;
+    that user's device, if any, answers the pool's device challenge (DEVICE_SRP_AUTH,
+    DEVICE_PASSWORD_VERIFIER) instead of the second factor, as Amplify does.
     """
     if settings.COGNITO_AUTH_FLOW == "USER_PASSWORD_AUTH":
         flow = "ADMIN_USER_PASSWORD_AUTH" if settings.COGNITO_ADMIN_AUTH else "USER_PASSWORD_AUTH"
@@ -356,9 +375,6 @@ def signin_start(
         client_id=settings.COGNITO_CLIENT_ID,
         client_secret=settings.COGNITO_CLIENT_SECRET,
         client=_idp(),
-        device_key=device.key if device else None,
-        device_group_key=device.group_key if device else None,
-        device_password=device.password if device else None,
     )
     response = _initiate("USER_SRP_AUTH", srp.get_auth_params(), address=address)
     if response.get("ChallengeName") != "PASSWORD_VERIFIER":
@@ -367,13 +383,32 @@ def signin_start(
     # SRP-6a safety check pycognito leaves out: B must not be 0 mod N.
     if hex_to_long(parameters.get("SRP_B", "0")) % hex_to_long(N_HEX) == 0:
         raise UserPoolError("not_authorized")
+    # The device of the user the pool named, never of the name as typed. An unknown name gets
+    # the pool's decoy USER_ID_FOR_SRP and no device: the answer tells nothing more.
+    device = (devices or {}).get(str(parameters.get("USER_ID_FOR_SRP") or ""))
+    if device:
+        srp.device_key, srp.device_group_key = device.key, device.group_key
+        srp.device_password = device.password
     answers = srp.process_challenge(parameters, srp.get_auth_params())
-    verified = _respond("PASSWORD_VERIFIER", response.get("Session"), answers, address=address)
+    try:
+        verified = _respond("PASSWORD_VERIFIER", response.get("Session"), answers, address=address)
+    except UserPoolError as error:
+        if not device or error.code != "not_found":
+            raise
+        # "Device does not exist.": forgotten (ForgetDevice, AdminForgetDevice). Amplify drops
+        # it and answers again without it; here the sign-in starts again without it.
+        result = signin_start(username=username, password=password, address=address)
+        return replace(result, device_refused=DEVICE_FORGOTTEN)
+    user_id = answers["USERNAME"]
     if device and verified.get("ChallengeName") == "DEVICE_SRP_AUTH":
-        verified = _device_verified(srp, verified, username=answers["USERNAME"], address=address)
-        result = _result(verified, username=answers["USERNAME"])
+        verified = _device_verified(srp, verified, username=user_id, address=address)
+        result = _result(verified, username=user_id)
         return replace(result, device_key=device.key) if isinstance(result, SignedIn) else result
-    return _result(verified, username=answers["USERNAME"])
+    result = _result(verified, username=user_id)
+    if device and isinstance(result, Challenge) and result.factor_step:
+        # Named, known, yet no device challenge: the device is not remembered (any more).
+        return replace(result, device_refused=DEVICE_NOT_REMEMBERED)
+    return result
 
 
 @sensitive_variables("srp", "step", "answers")
@@ -826,6 +861,30 @@ def first_factors_offered() -> tuple[str, ...]:
     with _policy_lock:
         _factors_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), factors)
     return factors
+
+
+_devices_cache: dict[str, tuple[float, bool]] = {}
+
+
+def remember_device_offered() -> bool:
+    """Whether a remembered device skips the second factor in this pool, so the MFA step may
+    offer "Remember this device": its DeviceConfiguration has ChallengeRequiredOnNewDevice.
+
+    Without it a remembered device proves itself and MFA is asked all the same (botocore's
+    DeviceConfigurationType). Without an answer from the pool (no AWS credentials), offered: a
+    pool that does not track devices sends no NewDeviceMetadata, and nothing is remembered.
+    """
+    cached = _devices_cache.get(settings.COGNITO_USER_POOL_ID)
+    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
+    except (UserPoolError, KeyError):
+        return True
+    offered = bool((pool.get("DeviceConfiguration") or {}).get("ChallengeRequiredOnNewDevice"))
+    with _policy_lock:
+        _devices_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), offered)
+    return offered
 
 
 def _json_list(value: str | None) -> list[str]:

@@ -180,17 +180,113 @@ def test_a_wrong_device_secret_is_refused(idp) -> None:
     assert error == {"Code": "NotAuthorizedException", "Message": "Incorrect username or password."}
 
 
-def test_a_forgotten_device_needs_mfa_again(idp) -> None:
+def password_verifier(idp: Any, username: str, **device: str) -> tuple[str, dict[str, str]]:
+    """USER_SRP_AUTH up to PASSWORD_VERIFIER, as Amplify sends it: its Session and answers
+    (DEVICE_KEY among them when a device is given)."""
+    client = srp(idp, username, **device)
+    started = idp.initiate_auth(
+        ClientId=seed.PUBLIC_CLIENT_ID,
+        AuthFlow="USER_SRP_AUTH",
+        AuthParameters={"USERNAME": username, "SRP_A": client.get_auth_params()["SRP_A"]},
+    )
+    answers = client.process_challenge(started["ChallengeParameters"], client.get_auth_params())
+    return started["Session"], answers
+
+
+def verify_password(idp: Any, session: str, answers: dict[str, str]) -> dict:
+    return idp.respond_to_auth_challenge(
+        ClientId=seed.PUBLIC_CLIENT_ID,
+        ChallengeName="PASSWORD_VERIFIER",
+        Session=session,
+        ChallengeResponses=answers,
+    )
+
+
+def test_a_forgotten_device_is_refused_and_the_same_answer_without_it_asks_for_mfa(idp) -> None:
     tokens = alice_with_mfa(idp)
     device = confirm(idp, tokens, remember=True)
     access_token = tokens["AuthenticationResult"]["AccessToken"]
-
     idp.forget_device(AccessToken=access_token, DeviceKey=device["device_key"])
+    session, answers = password_verifier(idp, "alice", **device)
+
+    refused = error_of(verify_password, idp, session, answers)
+    # Amplify drops its device on exactly this error and sends the answer again without it.
+    again = verify_password(idp, session, {k: v for k, v in answers.items() if k != "DEVICE_KEY"})
+
+    assert refused == {"Code": "ResourceNotFoundException", "Message": "Device does not exist."}
+    assert again["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    error = error_of(idp.get_device, AccessToken=access_token, DeviceKey=device["device_key"])
+    assert error["Code"] == "ResourceNotFoundException"
+
+
+def test_a_remembered_devices_key_at_password_verifier_asks_for_device_srp(idp) -> None:
+    device = confirm(idp, alice_with_mfa(idp), remember=True)
+    session, answers = password_verifier(idp, "alice", **device)
+
+    assert verify_password(idp, session, answers)["ChallengeName"] == "DEVICE_SRP_AUTH"
+
+
+def test_another_users_device_key_is_refused_at_sign_in(idp) -> None:
+    bobs = confirm(idp, srp(idp, "bob").authenticate_user(), remember=True)
+    alices = confirm(idp, alice_with_mfa(idp), remember=True)
+    session, answers = password_verifier(idp, "alice", **bobs)
+    own_session, own_answers = password_verifier(idp, "alice", **alices)
+
+    refused = error_of(verify_password, idp, session, answers)
+
+    assert refused == {"Code": "ResourceNotFoundException", "Message": "Device does not exist."}
+    assert verify_password(idp, own_session, own_answers)["ChallengeName"] == "DEVICE_SRP_AUTH"
+
+
+def test_admin_forgotten_device_needs_mfa_again(idp) -> None:
+    device = confirm(idp, alice_with_mfa(idp), remember=True)
+    idp.admin_forget_device(
+        UserPoolId=seed.USER_POOL_ID, Username="alice", DeviceKey=device["device_key"]
+    )
+
+    error = error_of(srp(idp, "alice", **device).authenticate_user)
+
+    assert error == {"Code": "ResourceNotFoundException", "Message": "Device does not exist."}
+    with pytest.raises(SoftwareTokenMFAChallengeException):
+        srp(idp, "alice").authenticate_user()
+
+
+def test_a_device_set_not_remembered_needs_mfa_until_remembered_again(idp) -> None:
+    device = confirm(idp, alice_with_mfa(idp), remember=True)
+    key = device["device_key"]
+    idp.admin_update_device_status(
+        UserPoolId=seed.USER_POOL_ID,
+        Username="alice",
+        DeviceKey=key,
+        DeviceRememberedStatus="not_remembered",
+    )
 
     with pytest.raises(SoftwareTokenMFAChallengeException):
         srp(idp, "alice", **device).authenticate_user()
-    error = error_of(idp.get_device, AccessToken=access_token, DeviceKey=device["device_key"])
-    assert error["Code"] == "ResourceNotFoundException"
+    idp.admin_update_device_status(
+        UserPoolId=seed.USER_POOL_ID,
+        Username="alice",
+        DeviceKey=key,
+        DeviceRememberedStatus="remembered",
+    )
+    assert srp(idp, "alice", **device).authenticate_user()["AuthenticationResult"]["AccessToken"]
+
+
+def test_without_challenge_required_on_new_device_a_remembered_device_still_needs_mfa(
+    emulator, idp
+) -> None:
+    device = confirm(idp, alice_with_mfa(idp), remember=True)
+    with emulator.state.lock:
+        emulator.state.pool.extended_config["DeviceConfiguration"] = {
+            **seed.DEVICE_CONFIGURATION,
+            "ChallengeRequiredOnNewDevice": False,
+        }
+
+    # The device proves itself (device SRP; pycognito hands back what follows), then MFA.
+    after_device = srp(idp, "alice", **device).authenticate_user()
+
+    assert after_device["ChallengeName"] == "SOFTWARE_TOKEN_MFA"
+    assert "AuthenticationResult" not in after_device
 
 
 def test_admin_forget_device(idp) -> None:
@@ -236,3 +332,61 @@ def test_an_unconfirmed_devices_refresh_token_refreshes_as_before(idp) -> None:
     refreshed = refresh(idp, tokens)
 
     assert refreshed["AuthenticationResult"]["IdToken"]
+
+
+def get_tokens(idp: Any, tokens: dict, **device: str) -> dict:
+    return idp.get_tokens_from_refresh_token(
+        ClientId=seed.PUBLIC_CLIENT_ID,
+        RefreshToken=tokens["AuthenticationResult"]["RefreshToken"],
+        **device,
+    )["AuthenticationResult"]
+
+
+def test_get_tokens_from_refresh_token_needs_the_devices_key(idp) -> None:
+    tokens = srp(idp, "bob").authenticate_user()
+    device = confirm(idp, tokens, remember=True)
+    other = confirm(idp, srp(idp, "bob").authenticate_user(), remember=True)
+
+    missing = error_of(get_tokens, idp, tokens)
+    wrong = error_of(get_tokens, idp, tokens, DeviceKey=other["device_key"])
+    refreshed = get_tokens(idp, tokens, DeviceKey=device["device_key"])
+
+    assert missing == {"Code": "NotAuthorizedException", "Message": "Invalid Refresh Token."}
+    assert wrong == missing
+    assert refreshed["AccessToken"]
+
+
+def test_get_tokens_from_a_forgotten_devices_refresh_token_is_refused(idp) -> None:
+    tokens = srp(idp, "bob").authenticate_user()
+    device = confirm(idp, tokens, remember=True)
+    kept = srp(idp, "bob").authenticate_user()
+    kept_device = confirm(idp, kept, remember=True)
+    idp.admin_forget_device(
+        UserPoolId=seed.USER_POOL_ID, Username="bob", DeviceKey=device["device_key"]
+    )
+
+    error = error_of(get_tokens, idp, tokens, DeviceKey=device["device_key"])
+
+    assert error == {"Code": "NotAuthorizedException", "Message": "Invalid Refresh Token."}
+    assert get_tokens(idp, kept, DeviceKey=kept_device["device_key"])["AccessToken"]
+
+
+def test_a_rotated_refresh_token_stays_tied_to_its_device(idp) -> None:
+    idp.update_user_pool_client(
+        UserPoolId=seed.USER_POOL_ID,
+        ClientId=seed.PUBLIC_CLIENT_ID,
+        RefreshTokenRotation={"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
+    )
+    tokens = srp(idp, "bob").authenticate_user()
+    device = confirm(idp, tokens, remember=True)
+    rotated = {"AuthenticationResult": get_tokens(idp, tokens, DeviceKey=device["device_key"])}
+
+    refused = error_of(get_tokens, idp, rotated)
+    refreshed = get_tokens(idp, rotated, DeviceKey=device["device_key"])
+
+    assert (
+        rotated["AuthenticationResult"]["RefreshToken"]
+        != tokens["AuthenticationResult"]["RefreshToken"]
+    )
+    assert refused == {"Code": "NotAuthorizedException", "Message": "Invalid Refresh Token."}
+    assert refreshed["AccessToken"]
