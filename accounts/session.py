@@ -12,13 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import PendingLogin
+from accounts.services import ManagedLoginError, PendingLogin, token_revoke
 from accounts.tokens import Tokens
 
 logger = logging.getLogger("accounts")
@@ -192,3 +193,17 @@ def user_sync(*, claims: dict[str, Any]) -> User:
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
+
+
+def sign_user_out(request: HttpRequest) -> None:
+    """Revoke the session's refresh token and end the session (the pool's own is the caller's)."""
+    user_id = request.user.pk
+    tokens = tokens_pop(request.session)
+    if tokens is not None:
+        try:
+            token_revoke(refresh_token=tokens.refresh_token)
+        except ManagedLoginError as failure:
+            # Signing out locally must never depend on the pool answering.
+            logger.warning("event=revoke_failed user_id=%s reason=%s", user_id, failure.code)
+    auth_logout(request)
+    logger.info("event=logout user_id=%s", user_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -13,8 +12,8 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import CallbackForm, LoginStartForm
-from accounts.services import ManagedLoginError, login_start, logout_url, token_revoke
-from accounts.session import FLOW_MANAGED, pending_login_add, sign_user_in, tokens_pop
+from accounts.services import login_start, logout_url
+from accounts.session import FLOW_MANAGED, pending_login_add, sign_user_in, sign_user_out
 
 logger = logging.getLogger("accounts")
 
@@ -70,17 +69,7 @@ def login_failed(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @csrf_protect
-@sensitive_variables("tokens")
 def logout(request: HttpRequest) -> HttpResponse:
     """Revoke the refresh token, end this session, then end the pool's managed-login session."""
-    user_id = request.user.pk
-    tokens = tokens_pop(request.session)
-    if tokens is not None:
-        try:
-            token_revoke(refresh_token=tokens.refresh_token)
-        except ManagedLoginError as failure:
-            # Signing out locally must never depend on the pool answering.
-            logger.warning("event=revoke_failed user_id=%s reason=%s", user_id, failure.code)
-    auth_logout(request)
-    logger.info("event=logout user_id=%s", user_id)
+    sign_user_out(request)
     return redirect(logout_url())

@@ -32,6 +32,7 @@ from accounts.session import (
     SIGNED_IN_WITH,
     StoredTokens,
     proof_record,
+    sign_user_out,
     tokens_get,
     tokens_pop,
 )
@@ -549,6 +550,12 @@ def device_forget(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
         key = form.cleaned_data["device_key"]
         here = key in signin_devices.remembered_here(browser=signin_devices.browser_id(request))
         signin_devices.device_drop(device_key=key)
+        if here:
+            # This session's refresh token is tied to the device (its DEVICE_KEY): it would end
+            # at the next refresh anyway, so it ends now, said plainly, not as a surprise later.
+            sign_user_out(request)
+            messages.success(request, _FORGOTTEN[here])
+            return redirect("signin:signin")
         messages.success(request, _FORGOTTEN[here])
     else:
         messages.error(request, _first_error(form))
@@ -557,7 +564,10 @@ def device_forget(request: HttpRequest, tokens: StoredTokens) -> HttpResponse:
 
 # What forgetting a device means, said plainly: for this browser, or for another device.
 _FORGOTTEN = {
-    True: "This browser is forgotten: your next sign-in here asks for your second factor again.",
+    True: (
+        "This browser is forgotten, and you are signed out here: your sign-in was tied to it. "
+        "Your next sign-in here asks for your second factor again."
+    ),
     False: "The device is forgotten: its next sign-in asks for your second factor again.",
 }
 

@@ -110,12 +110,14 @@ def test_the_account_page_lists_the_device_and_forgets_it(emulator: Any, client:
 
     forgot = client.post("/accounts/devices/forget/", {"device_key": key.group(1)})
 
+    # The session's refresh token was tied to the device: the session ends now, said plainly.
+    assert forgot["Location"] == "/accounts/signin/"
     assert [str(m) for m in get_messages(forgot.wsgi_request)] == [
-        "This browser is forgotten: your next sign-in here asks for your second factor again."
+        "This browser is forgotten, and you are signed out here: your sign-in was tied to it. "
+        "Your next sign-in here asks for your second factor again."
     ]
-    assert 'data-testid="device-none"' in client.get("/accounts/devices/").content.decode()
+    assert TOKENS not in client.session
     assert not RememberedDevice.objects.exists() and not DeviceRefreshToken.objects.exists()
-    sign_out(client)
     assert api_signin(client, "alice")["Location"] == "/accounts/signin/mfa/"
     # This site dropped the device with ForgetDevice: nothing to refuse, nothing to explain.
     assert (
