@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import branding, login, pages, risk, userauth, webauthn
+from emulator import branding, hostedpasskeys, login, pages, risk, userauth, webauthn
 from emulator.authorize import parse_authorize, sign_in_redirect
 from emulator.errors import CognitoError, ErrorPage
 from emulator.hostedsteps import code_page, pend
@@ -52,12 +52,18 @@ def code_sign_in(state: EmulatorState, request: Request) -> Response:
     username = request.form.get("username", "").strip()
     if request.method == "GET" or not login.csrf_valid(state, request) or not username:
         page = _username_page(
-            "Sign in with a one-time code", f"/login/code?{query}", csrf, "Email me a code"
+            "Sign in with a one-time code",
+            f"/login/code?{query}",
+            csrf,
+            "Email me a code",
+            passkey_ready=True,  # after the code, the offer of a passkey (as after a password)
         )
         return login.with_csrf_cookie(page, csrf_cookie)
     user = state.pool._get_user(username)
     if user is not None and "EMAIL_OTP" in userauth.available_challenges(state, user):
         pending = pend(state, user=user, query=query, kind="email")
+        if hostedpasskeys.browser_can_make_one(request):
+            hostedpasskeys.remember_ready_browser(state, pending)
     else:
         pending = _decoy(state, username=username, query=query, kind="email")
     return login.with_csrf_cookie(code_page(state, csrf=csrf, pending=pending), csrf_cookie)
@@ -145,7 +151,13 @@ def _decoy(state: EmulatorState, *, username: str, query: str, kind: str) -> str
 
 
 def _username_page(
-    title: str, action: str, csrf: str, button: str, *, error: str | None = None
+    title: str,
+    action: str,
+    csrf: str,
+    button: str,
+    *,
+    error: str | None = None,
+    passkey_ready: bool = False,
 ) -> Response:
     body = (
         (f'<p class="error" data-testid="error">{escape(error)}</p>' if error else "")
@@ -153,7 +165,9 @@ def _username_page(
         '<label for="username">Username</label>'
         '<input id="username" name="username" data-testid="username" autocomplete="username"'
         " required autofocus>"
-        f'<button type="submit" data-testid="submit">{escape(button)}</button></form>'
+        + (pages.PASSKEY_READY_FIELD if passkey_ready else "")
+        + f'<button type="submit" data-testid="submit">{escape(button)}</button></form>'
+        + (pages.PASSKEY_READY_SCRIPT if passkey_ready else "")
     )
     return pages.page(title, body)
 

@@ -144,7 +144,7 @@ def _signed_in(
     username: str,
     passkey_ready: bool,
 ) -> Response:
-    """A password sign-in is done: the offer of a passkey when it is due, else back to the app."""
+    """A sign-in (a password, or an emailed code) is done: the passkey offer when due, else back."""
     if passkey_ready:
         offer = hostedpasskeys.offer(state, request, authorize_request, username=username)
         if offer is not None:

@@ -66,7 +66,7 @@ def login_page(
     body = (
         f"{_error(error)}{_provider_buttons(providers or [], query)}"
         f'<form method="post" action="{escape(action)}">{_hidden("_csrf", csrf)}'
-        f"{_PASSKEY_READY_FIELD if passkeys else ''}"
+        f"{PASSKEY_READY_FIELD if passkeys else ''}"
         '<label for="username">Username</label>'
         f'<input id="username" name="username" data-testid="username" autocomplete="username"'
         f' value="{escape(username)}" required autofocus>'
@@ -74,7 +74,7 @@ def login_page(
         '<input id="password" name="password" type="password" data-testid="password"'
         ' autocomplete="current-password" required>'
         '<button type="submit" data-testid="submit">Sign in</button></form>'
-        f"{_PASSKEY_READY_SCRIPT if passkeys else ''}"
+        f"{PASSKEY_READY_SCRIPT if passkeys else ''}"
     )
     return page(
         "Sign in", body + _passwordless_links(first_factors or [], query) + _account_links(action)
@@ -84,8 +84,8 @@ def login_page(
 # After a password sign-in, managed login offers a passkey only to a browser that can make one
 # (emulator/hostedpasskeys.py): this field is "1" only when the device has a platform
 # authenticator that verifies its user ("0" when the script found none; empty without script).
-_PASSKEY_READY_FIELD = '<input type="hidden" name="passkey_ready" id="passkey-ready" value="">'
-_PASSKEY_READY_SCRIPT = """<script>
+PASSKEY_READY_FIELD = '<input type="hidden" name="passkey_ready" id="passkey-ready" value="">'
+PASSKEY_READY_SCRIPT = """<script>
 if (window.PublicKeyCredential
     && PublicKeyCredential.isUserVerifyingPlatformAuthenticatorAvailable) {
   const field = document.getElementById("passkey-ready");

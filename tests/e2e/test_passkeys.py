@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from emulator import seed
 from emulator.server import Emulator
 from tests.accounts.conftest import USERS
+from tests.emulator.api_flows import last_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -183,3 +184,24 @@ def test_a_browser_without_an_authenticator_is_not_offered_a_passkey_and_adds_on
     page.goto(f"{emulator.url}/passkeys/add?{foreign}")
     expect(page.get_by_test_id("error-code")).to_have_text("redirect_mismatch")
     assert page.url.startswith(f"{emulator.url}/error")
+
+
+def test_after_an_emailed_code_managed_login_offers_a_passkey_too(
+    page: Page, app_on_localhost: str, emulator: Emulator
+) -> None:
+    site = app_on_localhost
+    virtual_authenticator(page)
+    page.goto(f"{site}/")
+    page.get_by_test_id("managed-login").click()
+    page.get_by_test_id("code-signin-link").click()
+    page.get_by_test_id("username").fill("bob")
+    expect(page.locator('input[name="passkey_ready"]')).to_have_value("1")
+    page.get_by_test_id("submit").click()
+    page.get_by_test_id("mfa-code").fill(last_code(emulator, "bob@example.com"))
+    page.get_by_test_id("submit").click()
+
+    expect(page.get_by_test_id("passkey-offer")).to_be_visible()
+    page.get_by_test_id("passkey-not-now").click()
+
+    page.wait_for_url(f"{site}/**")
+    expect(page.get_by_test_id("current-user")).to_have_text("bob")
