@@ -84,6 +84,7 @@ bench: $(STAMP) saml-deps
 	$(BIN)/python bench/tokens.py
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/protected.py
+	$(BIN)/python bench/api.py
 
 # The site under gunicorn on PostgreSQL and Redis, under load (prints figures; a minute or so).
 load: $(STAMP) service-deps
