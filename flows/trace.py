@@ -8,22 +8,28 @@ config/aws.py builds (`aws.CLIENT_HOOKS`), a requests hook on managed login's HT
 (`accounts.services.http_session`), and the validator's `token_verified` signal once a token
 passes. Each event names its step (`STEPS`); one that belongs to another flow (a token refresh
 during a page view) starts a flow of its own. When the view returns, the steps are numbered and
-kept in the server-side session under `TRACE`, the last `MAX_FLOWS` flows. Parameter names are
-kept; values only for the names in `SHOWN`.
+kept, the last `MAX_FLOWS` flows, in the cache under an id the session holds (`TRACE_ID`): a
+protected read then costs a cache write, not a session save (a database write) on every page view;
+with several processes the cache is shared (`CACHE_URL`), as it must be for the rate limits.
+Parameter names are kept; values only for the names in `SHOWN`.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
-TRACE = "accounts.trace"
+TRACE_ID = "flows.trace_id"
 MAX_FLOWS = 5
 MAX_STEPS = 40
 REDACTED = "(redacted)"
@@ -292,7 +298,7 @@ def _closing_step(request: HttpRequest, response: HttpResponse, recording: _Reco
 
 
 def _keep(request: HttpRequest, recording: _Recording) -> None:
-    flows: list[dict[str, Any]] = list(request.session.get(TRACE, []))
+    flows = trace_of(request.session)
     for index, flow in enumerate(recording.flows):
         last = flows[-1] if flows else None
         if (
@@ -314,4 +320,16 @@ def _keep(request: HttpRequest, recording: _Recording) -> None:
         done = any(s["event"] == "done" for s in flow["steps"])
         flow["open"] = flow["kind"] in ("managed", "federated", "api") and not done
         flows.append(flow)
-    request.session[TRACE] = flows[-MAX_FLOWS:]
+    # Set once per session (kept when sign-in cycles the key); later flows write the cache only.
+    trace_id = request.session.setdefault(TRACE_ID, secrets.token_urlsafe(16))
+    cache.set(_cache_key(trace_id), flows[-MAX_FLOWS:], timeout=settings.SESSION_COOKIE_AGE)
+
+
+def trace_of(session: SessionBase) -> list[dict[str, Any]]:
+    """This session's last flows, oldest first."""
+    trace_id = session.get(TRACE_ID)
+    return list(cache.get(_cache_key(trace_id)) or []) if trace_id else []
+
+
+def _cache_key(trace_id: str) -> str:
+    return f"flows.trace.{trace_id}"

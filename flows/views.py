@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from accounts.session import StoredTokens, tokens_get
 from accounts.tokens import TokenInvalid, token_validator
 from flows.steps import FLOWS
-from flows.trace import TRACE
+from flows.trace import trace_of
 from identity.forms import role_name
 from identity.services import FLOW_LABELS_SHORT
 from identity.session import credentials_cached
@@ -33,7 +33,7 @@ WITHHELD_CLAIMS = ("nonce",)
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """This session's last flows, newest first, each beside the source text's numbered steps."""
-    flows = [_flow(flow) for flow in reversed(request.session.get(TRACE, []))]
+    flows = [_flow(flow) for flow in reversed(trace_of(request.session))]
     return render(request, "flows/index.html", {"flows": flows})
 
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.session import PENDING_LOGINS, TOKENS
-from flows.trace import MAX_FLOWS, REDACTED, TRACE, shown
+from flows.trace import MAX_FLOWS, REDACTED, shown, trace_of
 from identity.session import CREDENTIALS
 from signin.services import secret_hash
 from signin.session import SIGNIN_ATTEMPT
@@ -46,8 +46,8 @@ IDPS = [
 
 
 def last_flow(client: Client, kind: str) -> dict[str, Any]:
-    flows = [flow for flow in client.session.get(TRACE, []) if flow["kind"] == kind]
-    assert flows, [flow["kind"] for flow in client.session.get(TRACE, [])]
+    flows = [flow for flow in trace_of(client.session) if flow["kind"] == kind]
+    assert flows, [flow["kind"] for flow in trace_of(client.session)]
     return flows[-1]
 
 
@@ -221,8 +221,27 @@ def test_the_trace_keeps_the_last_flows_only(client: Client, emulator: Any) -> N
     for _ in range(MAX_FLOWS + 1):
         client.get("/protected/?folder=public")
 
-    assert len(client.session[TRACE]) == MAX_FLOWS
-    assert {flow["kind"] for flow in client.session[TRACE]} == {"protected"}
+    assert len(trace_of(client.session)) == MAX_FLOWS
+    assert {flow["kind"] for flow in trace_of(client.session)} == {"protected"}
+
+
+def test_a_repeated_protected_read_is_traced_without_saving_the_session(
+    client: Client, sign_in: Any
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    sign_in("bob")
+    client.get("/identity/")
+    client.get("/protected/")  # the first flow sets the trace's id in the session
+    before = Session.objects.get(session_key=client.session.session_key).session_data
+    flows = len(trace_of(client.session))
+
+    client.get("/protected/")
+
+    assert len(trace_of(client.session)) == min(flows + 1, MAX_FLOWS)
+    assert trace_of(client.session)[-1]["kind"] == "protected"
+    after = Session.objects.get(session_key=client.session.session_key).session_data
+    assert after == before
 
 
 def test_only_allow_listed_values_are_shown() -> None:
@@ -270,7 +289,7 @@ def test_no_trace_page_or_log_line_holds_a_secret_the_flows_handled(
         client.get("/flows/").content.decode(),
         client.get("/accounts/tokens/").content.decode(),
     ]
-    pages.append(json.dumps(client.session[TRACE]))
+    pages.append(json.dumps(trace_of(client.session)))
     client.post("/accounts/logout/")
 
     # API sign-in with an SMS code: the password, the MFA session, the code, SECRET_HASH.
@@ -281,19 +300,19 @@ def test_no_trace_page_or_log_line_holds_a_secret_the_flows_handled(
     client.post("/accounts/signin/mfa/", {"attempt": attempt_id(client), "code": code})
     keep_tokens()
     pages.append(client.get("/flows/").content.decode())
-    pages.append(json.dumps(client.session[TRACE]))
+    pages.append(json.dumps(trace_of(client.session)))
     client.post("/accounts/logout/")
 
     # A federated sign-in and a guest's credentials.
     federated_sign_in(client, "ExampleSAML", "sofia@saml.example.com")
     keep_tokens()
-    pages.append(json.dumps(client.session[TRACE]))
+    pages.append(json.dumps(trace_of(client.session)))
     client.post("/accounts/logout/")
     client.post("/identity/guest/")
     secrets.update(client.session[CREDENTIALS]["credentials"].values())
     pages.append(client.get("/flows/").content.decode())
 
-    pages.append(json.dumps(client.session[TRACE]))
+    pages.append(json.dumps(trace_of(client.session)))
     assert len([s for s in secrets if s]) >= 20
     for secret in filter(None, secrets):
         assert secret not in caplog.text
