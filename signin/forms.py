@@ -214,8 +214,12 @@ class CodeSigninForm(UserPoolForm):
         max_length=128, widget=widget("code-username", autocomplete="username webauthn")
     )
     # The button pressed; none (an older page) asks for an emailed code, as before USER_AUTH.
+    # Hidden, never a field of its own: the button's value comes after it, and QueryDict.get
+    # takes the last value.
     factor = forms.ChoiceField(
-        required=False, choices=[(kind, kind) for kind in (*FIRST_FACTOR_LABELS, "choose")]
+        required=False,
+        choices=[(kind, kind) for kind in (*FIRST_FACTOR_LABELS, "choose")],
+        widget=forms.HiddenInput,
     )
 
     error_messages = {

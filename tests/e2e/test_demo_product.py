@@ -235,6 +235,7 @@ def test_screenshots_of_the_main_pages(
 
     shot("home-signed-out", f"{site}/")
     shot("demo-panel", f"{site}/demo/")
+    shot("signin", f"{site}/accounts/signin/")
     sign_in_on_the_site(page, site, "alice", "wrong-Passw0rd!")
     shot("signin-error")
     shot("not-found", f"{site}/no-such-page/")
@@ -246,6 +247,8 @@ def test_screenshots_of_the_main_pages(
     shot("home-signed-in")
     shot("account", f"{site}/accounts/profile/")
     shot("mfa-settings", f"{site}/accounts/mfa/")
+    shot("passkeys", f"{site}/accounts/passkeys/")
+    shot("devices", f"{site}/accounts/devices/")
     shot("identity", f"{site}/identity/")
     shot("files", f"{site}/protected/")
     shot("flows", f"{site}/flows/")
