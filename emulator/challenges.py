@@ -147,6 +147,7 @@ def _initiate(state: EmulatorState, params: dict[str, Any], *, admin: bool) -> d
             auth=auth,
             admin=admin,
             context=risk.context_of(params),
+            session_token=text(params, "Session", required=False),
         )
     password = str(auth.get("PASSWORD") or "")
     if not password:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pyotp
 from moto.cognitoidp.models import UserStatus
 
-from emulator import challenges, codes, devices, passwords, pretoken, risk
+from emulator import challenges, codes, devices, passwords, pretoken, risk, userauth
 from emulator.errors import (
     CodeMismatch,
     EnableSoftwareTokenMFA,
@@ -66,7 +66,12 @@ def sign_up(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
     attributes = {
         str(a.get("Name")): str(a.get("Value")) for a in params.get("UserAttributes") or []
     }
-    return register(state, client, username=username, password=password, attributes=attributes)
+    result = register(state, client, username=username, password=password, attributes=attributes)
+    user = find_user(state, username)
+    if user is not None:
+        # For ConfirmSignUp, whose own Session then signs the user in (USER_AUTH).
+        result["Session"] = userauth.sign_up_session(state, client, user)
+    return result
 
 
 def register(
@@ -99,13 +104,16 @@ def register(
 
 
 def confirm_sign_up(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
-    """ConfirmSignUp: the code from the inbox confirms the user and verifies the address."""
+    """ConfirmSignUp: the code confirms the user; with SignUp's Session, a Session to sign in."""
     client = client_of(state, params)
     username = text(params, "Username")
     code = text(params, "ConfirmationCode")
     check_secret_hash(client, username=username, given=params.get("SecretHash"))
-    confirm_registration(state, client, username=username, code=code)
-    return {}
+    user = confirm_registration(state, client, username=username, code=code)
+    session = userauth.confirmed_session(
+        state, client, user, text(params, "Session", required=False)
+    )
+    return {"Session": session} if session else {}
 
 
 def confirm_registration(

@@ -155,6 +155,8 @@ class FlowStores:
     devices: dict[str, Device] = field(default_factory=dict)
     refresh_devices: dict[str, str] = field(default_factory=dict)
     webauthn_config: dict[str, dict[str, str]] = field(default_factory=dict)
+    # SignUp's and ConfirmSignUp's Session strings: a sign-in straight after sign-up (userauth).
+    sign_up_sessions: dict[str, AuthSession] = field(default_factory=dict)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -174,5 +176,6 @@ class FlowStores:
             self.devices,
             self.refresh_devices,
             self.webauthn_config,
+            self.sign_up_sessions,
         ):
             store.clear()

@@ -16,7 +16,12 @@ developer guide:
   with `WebAuthnConfiguration.FactorConfiguration` MULTI_FACTOR_WITH_USER_VERIFICATION "passkey
   authentication with user verification satisfies MFA requirements" (API reference), so
   WEB_AUTHN stays and its assertion must carry user verification. The user-level
-  `WebAuthnMfaSettings` of SetUserMFAPreference is not modelled.
+  `WebAuthnMfaSettings` of SetUserMFAPreference is not modelled;
+- sign-in straight after sign-up (SignUpResponse.Session, ConfirmSignUpRequest/Response.Session,
+  InitiateAuthRequest.Session): SignUp's Session goes to ConfirmSignUp, whose own Session lets
+  one USER_AUTH sign the user in, "the one-time password ... from ConfirmSignUp as the primary
+  authentication factor", within the client's AuthSessionValidity; MFA follows as after a
+  password. What the model leaves open (SignUp's Session lifetime, the errors) is our reading.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from emulator.native import (
     text,
 )
 from emulator.stores import AuthSession
+from emulator.tokens import new_opaque_token
 
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPoolClient
@@ -93,8 +99,19 @@ def start(
     auth: dict[str, Any],
     admin: bool,
     context: risk.Context,
+    session_token: str = "",
 ) -> dict[str, Any]:
-    """InitiateAuth with USER_AUTH."""
+    """InitiateAuth with USER_AUTH (with ConfirmSignUp's Session: see `start_after_sign_up`)."""
+    if session_token:
+        return start_after_sign_up(
+            state,
+            client,
+            username=username,
+            token=session_token,
+            admin=admin,
+            context=context,
+            device_key=str(auth.get("DEVICE_KEY") or ""),
+        )
     user = find_user(state, username)
     if user is None and not prevents_existence_errors(client):
         raise UserNotFound("User does not exist.")
@@ -267,6 +284,96 @@ def _passkey_answer(
         raise NotAuthorized("User verification is required for passkey sign-in.")
     _check_status(client, user)
     return issue_tokens(state, client=client, user=user)
+
+
+# Sign-in straight after sign-up.
+
+SIGNED_UP = "SIGN_UP"  # SignUp's Session, waiting for ConfirmSignUp
+CONFIRMED = "CONFIRMED_SIGN_UP"  # ConfirmSignUp's Session, waiting for InitiateAuth
+INVALID_SESSION = "Invalid session for the user."
+MINUTE = 60  # seconds; a module value so tests can let a session lapse quickly
+
+
+def session_seconds(client: CognitoIdpUserPoolClient) -> int:
+    """The client's AuthSessionValidity (3 to 15 minutes, 3 by default), in seconds."""
+    minutes = int(client.extended_config.get("AuthSessionValidity") or 3)
+    return min(max(minutes, 3), 15) * MINUTE
+
+
+def sign_up_session(
+    state: EmulatorState, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
+) -> str:
+    """SignUp's Session. Its lifetime is not documented: here, the sign-up code's (24 hours)."""
+    token = new_opaque_token()
+    entry = AuthSession(
+        username=user.username,
+        client_id=client.id,
+        challenge=SIGNED_UP,
+        expires_at=time.time() + codes.LIFETIMES["signup"],
+    )
+    with state.lock:
+        state.flows.sign_up_sessions[token] = entry
+    return token
+
+
+def confirmed_session(
+    state: EmulatorState, client: CognitoIdpUserPoolClient, user: CognitoIdpUser, token: str
+) -> str:
+    """ConfirmSignUp's new Session for SignUp's `token`; "" when that is not this user's and
+    client's (the confirmation stands either way: the Session is optional)."""
+    with state.lock:
+        found = state.flows.sign_up_sessions.get(token) if token else None
+        if (
+            found is None
+            or found.challenge != SIGNED_UP
+            or found.username != user.username
+            or found.client_id != client.id
+            or found.expires_at < time.time()
+        ):
+            return ""
+        del state.flows.sign_up_sessions[token]
+        confirmed = new_opaque_token()
+        state.flows.sign_up_sessions[confirmed] = replace(
+            found, challenge=CONFIRMED, expires_at=time.time() + session_seconds(client)
+        )
+    return confirmed
+
+
+def start_after_sign_up(
+    state: EmulatorState,
+    client: CognitoIdpUserPoolClient,
+    *,
+    username: str,
+    token: str,
+    admin: bool,
+    context: risk.Context,
+    device_key: str,
+) -> dict[str, Any]:
+    """USER_AUTH with ConfirmSignUp's Session: the confirmation code was the first factor.
+
+    Once only; then MFA (or MFA_SETUP, threat protection, a remembered device) as after a
+    password. A Session of another user or client is refused and left for its own user.
+    """
+    user = find_user(state, username)
+    with state.lock:
+        found = state.flows.sign_up_sessions.get(token)
+        if found is not None and found.expires_at < time.time():
+            del state.flows.sign_up_sessions[token]
+            raise NotAuthorized(challenges.SESSION_EXPIRED)
+        if (
+            found is None
+            or found.challenge != CONFIRMED
+            or found.client_id != client.id
+            or user is None
+            or user.username != found.username
+        ):
+            raise NotAuthorized(INVALID_SESSION)
+        del state.flows.sign_up_sessions[token]
+    if user.status != UserStatus.CONFIRMED:
+        raise NotAuthorized(INVALID_SESSION)
+    return challenges.after_password(
+        state, client, user, admin=admin, context=context, device_key=device_key
+    )
 
 
 def get_user_auth_factors(state: EmulatorState, params: dict[str, Any]) -> dict[str, Any]:
