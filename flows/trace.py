@@ -70,6 +70,7 @@ STEPS = {
 # The flow each view belongs to (by URL name), and whether it continues the one in progress.
 VIEWS = {"accounts:login": ("managed", False), "accounts:callback": ("managed", True)}
 VIEWS |= {f"signin:{name}": ("api", False) for name in ("signin", "code")}
+VIEWS |= {"selfservice:signup_confirm": ("api", False)}  # it may sign the new user in
 VIEWS |= {"federation:chooser": ("federated", False), "identity:status": ("identity", False)}
 VIEWS |= {"identity:guest": ("identity", False)}
 VIEWS |= {f"protected:{name}": ("protected", False) for name in ("objects", "open", "upload")}
@@ -213,6 +214,8 @@ def _aws_event(service: str, operation: str, params: dict[str, str]) -> tuple[st
         return "refresh", "refresh_api"
     if "InitiateAuth" in operation or params.get("ChallengeName") == "PASSWORD_VERIFIER":
         return "initiate", "api"  # SRP's second message still proves the password: step 4
+    if operation == "ConfirmSignUp":
+        return None, "api"  # its Session only carries the sign-up on to InitiateAuth
     # Challenge answers, and MFA_SETUP's authenticator calls (with a Session, not a token).
     return ("respond" if "Session" in params or "Challenge" in operation else None), "api"
 

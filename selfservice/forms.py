@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from django import forms
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
+from accounts.errors import BoundaryError
 from accounts.forms import LoginStartForm
 from accounts.services import ManagedLoginError, token_revoke
 from accounts.session import StoredTokens
@@ -25,10 +27,13 @@ from signin.forms import (
     WRONG_CODE,
     PasswordRulesNamed,
     UserPoolForm,
+    browser_of,
     code_field,
     new_password_field,
     widget,
 )
+
+logger = logging.getLogger("accounts")
 
 
 class SignedInForm(UserPoolForm):
@@ -51,7 +56,7 @@ class PendingUsernameForm(UserPoolForm):
 
 
 class SignupForm(PasswordRulesNamed):
-    """A new account: `result` says where the confirmation code went (None: no code needed)."""
+    """A new account: `result` (services.Signup) says where the confirmation code went."""
 
     password_field = "password"
 
@@ -93,9 +98,19 @@ class SignupForm(PasswordRulesNamed):
 
 
 class ConfirmSignupForm(PendingUsernameForm):
-    """The sign-up confirmation code, for the username kept in the session."""
+    """The sign-up confirmation code, for the username kept in the session.
+
+    With the sign-up's Session (`signup_session`, kept server-side since sign-up), `result` is
+    the sign-in the confirmation earns: tokens or the first MFA step; None when there is none.
+    """
 
     code = code_field()
+
+    def __init__(
+        self, data: Any = None, *, username: str, request: HttpRequest, signup_session: str = ""
+    ) -> None:
+        super().__init__(data, username=username, request=request)
+        self.signup_session = signup_session
 
     error_messages = {
         **USERPOOL_ERRORS,
@@ -110,15 +125,30 @@ class ConfirmSignupForm(PendingUsernameForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if code := cleaned.get("code"):
-            self.call(
+            session = self.call(
                 services.signup_confirm,
                 limit=ratelimit.CODE,
                 account=self.username,
                 username=self.username,
                 code=code,
                 address=self.address,
+                session=self.signup_session,
             )
+            if session:
+                self.result = self._signed_in(session)
         return cleaned
+
+    @sensitive_variables("session")
+    def _signed_in(self, session: str) -> Tokens | signin_services.Challenge | None:
+        """Sign in with the confirmation's Session; a refusal only means signing in as usual."""
+        try:
+            with signin_services.browser_context(browser_of(self.request)):
+                return signin_services.signup_signin(
+                    username=self.username, session=session, address=self.address
+                )
+        except BoundaryError as error:
+            logger.info("event=signup_signin_failed reason=%s", error.code)
+            return None
 
 
 class ResendCodeForm(PendingUsernameForm):

@@ -68,6 +68,15 @@ class AuthEvent:
     feedback: str  # Valid or Invalid once someone answered, else ""
 
 
+@dataclass(frozen=True)
+class Signup:
+    """A new account: where its code went (None: the pool confirmed it itself), and the pool's
+    Session that lets its confirmation sign the user in (server-side only; "" when none)."""
+
+    delivery: CodeDelivery | None
+    session: str
+
+
 # The answers "This was me" and "This wasn't me" (AdminUpdateAuthEventFeedback's values).
 FEEDBACK_VALUES = {"valid": "Valid", "invalid": "Invalid"}
 
@@ -75,11 +84,11 @@ FEEDBACK_VALUES = {"valid": "Valid", "invalid": "Invalid"}
 # --- sign-up and passwords ----------------------------------------------------------------------
 
 
-@sensitive_variables("password")
+@sensitive_variables("password", "response")
 def signup_create(
     *, username: str, password: str, attributes: dict[str, str], address: str
-) -> CodeDelivery | None:
-    """Register a user; the pool sends a confirmation code (None when it confirmed them itself)."""
+) -> Signup:
+    """Register a user; the pool sends a confirmation code (unless it confirmed them itself)."""
     response = call(
         "sign_up",
         ClientId=settings.COGNITO_CLIENT_ID,
@@ -89,20 +98,27 @@ def signup_create(
         UserContextData=user_context_data(address),
         **secret_hash_param(username),
     )
-    return None if response.get("UserConfirmed") else _delivery(response)
+    delivery = None if response.get("UserConfirmed") else _delivery(response)
+    return Signup(delivery=delivery, session=str(response.get("Session") or ""))
 
 
-@sensitive_variables("code")
-def signup_confirm(*, username: str, code: str, address: str) -> None:
-    """Confirm a sign-up with the code the user received."""
-    call(
+@sensitive_variables("code", "session", "response")
+def signup_confirm(*, username: str, code: str, address: str, session: str = "") -> str:
+    """Confirm a sign-up with the code the user received.
+
+    With SignUp's `session`, the pool answers a Session that signs the user in at once
+    (signin.services.signup_signin); "" when it gives none.
+    """
+    response = call(
         "confirm_sign_up",
         ClientId=settings.COGNITO_CLIENT_ID,
         Username=username,
         ConfirmationCode=code,
         UserContextData=user_context_data(address),
+        **({"Session": session} if session else {}),
         **secret_hash_param(username),
     )
+    return str(response.get("Session") or "")
 
 
 def signup_code_resend(*, username: str, address: str) -> CodeDelivery | None:

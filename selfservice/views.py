@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -28,15 +28,17 @@ from accounts.errors import status_of
 from accounts.models import User
 from accounts.services import logout_url
 from accounts.session import (
+    FLOW_API,
     PROVEN_AT,
     SIGNED_IN_WITH,
     StoredTokens,
     proof_record,
+    sign_user_in,
     sign_user_out,
     tokens_get,
     tokens_pop,
 )
-from accounts.tokens import TokenInvalid, token_validator
+from accounts.tokens import TokenInvalid, Tokens, token_validator
 from federation.services import IdentityProvider, provider_named
 from selfservice.forms import (
     AuthEventFeedbackForm,
@@ -67,14 +69,21 @@ from selfservice.services import (
 )
 from signin import devices as signin_devices
 from signin.forms import totp_context
-from signin.services import TotpSecret, UserPoolError, password_policy_get
-from signin.session import CONFIRMING_USERNAME, RESETTING_USERNAME
+from signin.services import Challenge, TotpSecret, UserPoolError, password_policy_get
+from signin.session import (
+    CONFIRMING_USERNAME,
+    RESETTING_USERNAME,
+    signin_attempt_pop,
+    signin_attempt_save,
+)
 from signin.views import error_page, form_page
 
 logger = logging.getLogger("accounts")
 
 # A TOTP secret being enrolled from the MFA settings page, until its first code is checked.
 TOTP_ENROLMENT = "selfservice.totp_enrolment"
+# SignUp's Session and the username it is for, from sign-up to confirmation (server-side only).
+SIGNUP_SESSION = "selfservice.signup_session"
 
 TokensView = Callable[[HttpRequest, StoredTokens], HttpResponse]
 
@@ -209,13 +218,15 @@ def signup(request: HttpRequest) -> HttpResponse:
     """Create an account (SignUp); the pool sends a confirmation code."""
     form = SignupForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
-        request.session[CONFIRMING_USERNAME] = form.cleaned_data["username"]
-        if form.result is None:
+        username = form.cleaned_data["username"]
+        request.session[CONFIRMING_USERNAME] = username
+        if form.result.delivery is None:
             messages.success(request, "Your account is ready. Please sign in.")
             return redirect("signin:signin")
-        messages.info(
-            request, f"We sent a code by {form.result.medium} to {form.result.destination}."
-        )
+        # For the confirmation in this browser, which may then sign the user in at once.
+        request.session[SIGNUP_SESSION] = {"username": username, "session": form.result.session}
+        delivery = form.result.delivery
+        messages.info(request, f"We sent a code by {delivery.medium} to {delivery.destination}.")
         return redirect("selfservice:signup_confirm")
     return form_page(request, "selfservice/signup.html", form, policy=password_policy_get())
 
@@ -223,16 +234,44 @@ def signup(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 def signup_confirm(request: HttpRequest) -> HttpResponse:
-    """Enter the sign-up confirmation code (ConfirmSignUp)."""
+    """Enter the sign-up confirmation code (ConfirmSignUp); in the browser that signed up, the
+    confirmation signs the user in at once (or goes on to the sign-in's MFA step)."""
     username = request.session.get(CONFIRMING_USERNAME)
     if not username:
         return redirect("selfservice:signup")
-    form = ConfirmSignupForm(request.POST or None, username=username, request=request)
+    form = ConfirmSignupForm(
+        request.POST or None,
+        username=username,
+        request=request,
+        signup_session=_signup_session(request.session, username),
+    )
     if request.method == "POST" and form.is_valid():
         request.session.pop(CONFIRMING_USERNAME, None)
-        messages.success(request, "Your account is confirmed. Please sign in.")
-        return signin_as(username)
+        request.session.pop(SIGNUP_SESSION, None)
+        if form.result is None:  # another browser, a lapsed Session: sign in as usual
+            messages.success(request, "Your account is confirmed. Please sign in.")
+            return signin_as(username)
+        messages.success(request, "Your account is confirmed.")
+        return _signup_signin_continue(request, form.result)
     return form_page(request, "selfservice/signup_confirm.html", form, username=username)
+
+
+def _signup_session(session: SessionBase, username: str) -> str:
+    """The pool's Session from this browser's sign-up of `username`, if that is who confirms."""
+    kept = session.get(SIGNUP_SESSION) or {}
+    return str(kept.get("session") or "") if kept.get("username") == username else ""
+
+
+def _signup_signin_continue(request: HttpRequest, result: Tokens | Challenge) -> HttpResponse:
+    """As the sign-in form goes on: tokens sign the user in; a challenge goes to its step."""
+    next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
+    signin_attempt_pop(request.session)  # a sign-in left unfinished here is replaced
+    if isinstance(result, Tokens):
+        sign_user_in(request, result, flow=FLOW_API)
+        signin_devices.refresh_bind(result)
+        return redirect(next_url)
+    signin_attempt_save(request.session, result, next_url=next_url)
+    return redirect(f"signin:{result.step}")
 
 
 @require_POST

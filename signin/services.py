@@ -497,6 +497,19 @@ def first_factor_start(*, username: str, factor: str, address: str) -> Tokens | 
     return result
 
 
+@sensitive_variables("session", "params")
+def signup_signin(*, username: str, session: str, address: str) -> Tokens | Challenge:
+    """Sign a user in straight after sign-up: USER_AUTH with ConfirmSignUp's Session.
+
+    The pool takes the confirmation code as the first factor (InitiateAuthRequest.Session), once,
+    within AuthSessionValidity; MFA, or its setup, follows as after a password.
+    """
+    params = {"USERNAME": username, **_secret_hash(username)}
+    return _result(
+        _initiate("USER_AUTH", params, address=address, session=session), username=username
+    )
+
+
 def first_factor_decoy(*, username: str, factor: str) -> Challenge:
     """The step of `factor` with no Session: no answer passes it (see `_decoy_answer`)."""
     parameters = {}
@@ -705,22 +718,27 @@ def _mapped(operation: str, error: ClientError) -> UserPoolError:
     return UserPoolError(app_code)
 
 
-@sensitive_variables("params")
-def _initiate(flow: str, params: dict[str, str], *, address: str | None) -> dict[str, Any]:
+@sensitive_variables("params", "session")
+def _initiate(
+    flow: str, params: dict[str, str], *, address: str | None, session: str = ""
+) -> dict[str, Any]:
+    common: dict[str, Any] = {
+        "ClientId": settings.COGNITO_CLIENT_ID,
+        "AuthFlow": flow,
+        "AuthParameters": params,
+    }
+    if session:
+        common["Session"] = session
     if settings.COGNITO_ADMIN_AUTH:
         return call(
             "admin_initiate_auth",
             UserPoolId=settings.COGNITO_USER_POOL_ID,
-            ClientId=settings.COGNITO_CLIENT_ID,
-            AuthFlow=flow,
-            AuthParameters=params,
+            **common,
             **_admin_context(address),
         )
     return call(
         "initiate_auth",
-        ClientId=settings.COGNITO_CLIENT_ID,
-        AuthFlow=flow,
-        AuthParameters=params,
+        **common,
         **({"UserContextData": user_context_data(address)} if address else {}),
     )
 
