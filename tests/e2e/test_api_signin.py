@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pyotp
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from emulator.seed import DEMO_USERS, DemoUser
 from emulator.server import Emulator
+from tests.e2e.conftest import fresh_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,9 +61,8 @@ def test_a_wrong_password_on_the_site_shows_the_error(
     expect(page.get_by_test_id("current-user")).to_have_count(0)
 
 
-def test_sign_up_confirm_with_the_inbox_code_and_sign_in(
-    page: Page, site: str, emulator: Emulator
-) -> None:
+def test_sign_up_then_the_inbox_code_signs_in(page: Page, site: str, emulator: Emulator) -> None:
+    """The confirmation in the browser that signed up signs in at once (SignUp's Session)."""
     page.goto(f"{site}/")
     page.get_by_test_id("sign-up").click()
     page.get_by_test_id("username").fill("ivy")
@@ -77,12 +77,37 @@ def test_sign_up_confirm_with_the_inbox_code_and_sign_in(
     )
     page.get_by_test_id("submit").click()
 
-    page.wait_for_url(f"{site}/accounts/signin/?username=ivy")
-    expect(page.get_by_test_id("username")).to_have_value("ivy")
-    page.get_by_test_id("password").fill("Ivy-Passw0rd!1")
-    page.get_by_test_id("submit").click()
     page.wait_for_url(f"{site}/")
     expect(page.get_by_test_id("current-user")).to_have_text("ivy")
+
+
+def test_a_confirmation_in_another_browser_asks_to_sign_in(
+    page: Page, browser: Browser, site: str, emulator: Emulator
+) -> None:
+    """No sign-up Session there: the account is confirmed, and the password signs in."""
+    page.goto(f"{site}/accounts/signup/")
+    page.get_by_test_id("username").fill("ivy")
+    page.get_by_test_id("email").fill("ivy@example.com")
+    page.get_by_test_id("password").fill("Ivy-Passw0rd!1")
+    page.get_by_test_id("submit").click()
+    page.wait_for_url(f"{site}/accounts/signup/confirm/")
+
+    with fresh_page(browser) as other:
+        other.goto(f"{site}/accounts/signin/")
+        sign_in_on_the_site(other, "ivy", "Ivy-Passw0rd!1")
+        other.wait_for_url(f"{site}/accounts/signup/confirm/")
+        other.get_by_test_id("confirmation-code").fill(
+            code_from_inbox(page, emulator, "ivy@example.com")
+        )
+        other.get_by_test_id("submit").click()
+
+        other.wait_for_url(f"{site}/accounts/signin/?username=ivy")
+        expect(other.get_by_text("Your account is confirmed. Please sign in.")).to_be_visible()
+        expect(other.get_by_test_id("current-user")).to_have_count(0)
+        other.get_by_test_id("password").fill("Ivy-Passw0rd!1")
+        other.get_by_test_id("submit").click()
+        other.wait_for_url(f"{site}/")
+        expect(other.get_by_test_id("current-user")).to_have_text("ivy")
 
 
 def test_forgot_password_then_sign_in_with_the_new_one(
