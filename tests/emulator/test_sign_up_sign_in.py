@@ -287,3 +287,22 @@ def test_a_user_with_email_mfa_gets_the_code_challenge(emulator: Emulator, idp) 
 
     assert step["ChallengeName"] == "EMAIL_OTP"
     assert plain["AuthenticationResult"]["AccessToken"]
+
+
+def test_admin_initiate_auth_takes_the_session_too(emulator: Emulator, idp) -> None:
+    session = signed_up_and_confirmed(emulator, idp)
+
+    def admin_sign_in(username: str) -> dict:
+        return idp.admin_initiate_auth(
+            UserPoolId=seed.USER_POOL_ID,
+            ClientId=seed.CLIENT_ID,
+            AuthFlow="USER_AUTH",
+            AuthParameters={"USERNAME": username, "SECRET_HASH": secret_hash(username)},
+            Session=session,
+        )
+
+    refused = error_of(admin_sign_in, "bob")
+    result = admin_sign_in(NEW_USER)
+
+    assert refused == INVALID
+    assert result["AuthenticationResult"]["AccessToken"]
