@@ -319,8 +319,7 @@ def sign_up_session(
 def confirmed_session(
     state: EmulatorState, client: CognitoIdpUserPoolClient, user: CognitoIdpUser, token: str
 ) -> str:
-    """ConfirmSignUp's new Session for SignUp's `token`; "" when that is not this user's and
-    client's (the confirmation stands either way: the Session is optional)."""
+    """ConfirmSignUp's Session for SignUp's `token`; "" unless it is this user's and client's."""
     with state.lock:
         found = state.flows.sign_up_sessions.get(token) if token else None
         if (

@@ -234,8 +234,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 @never_cache
 def signup_confirm(request: HttpRequest) -> HttpResponse:
-    """Enter the sign-up confirmation code (ConfirmSignUp); in the browser that signed up, the
-    confirmation signs the user in at once (or goes on to the sign-in's MFA step)."""
+    """Enter the sign-up code (ConfirmSignUp); in the browser that signed up, it signs in too."""
     username = request.session.get(CONFIRMING_USERNAME)
     if not username:
         return redirect("selfservice:signup")
