@@ -28,17 +28,15 @@ from accounts.errors import status_of
 from accounts.models import User
 from accounts.services import logout_url
 from accounts.session import (
-    FLOW_API,
     PROVEN_AT,
     SIGNED_IN_WITH,
     StoredTokens,
     proof_record,
-    sign_user_in,
     sign_user_out,
     tokens_get,
     tokens_pop,
 )
-from accounts.tokens import TokenInvalid, Tokens, token_validator
+from accounts.tokens import TokenInvalid, token_validator
 from federation.services import IdentityProvider, provider_named
 from selfservice.forms import (
     AuthEventFeedbackForm,
@@ -69,14 +67,12 @@ from selfservice.services import (
 )
 from signin import devices as signin_devices
 from signin.forms import totp_context
-from signin.services import Challenge, TotpSecret, UserPoolError, password_policy_get
+from signin.services import TotpSecret, UserPoolError, password_policy_get
 from signin.session import (
     CONFIRMING_USERNAME,
     RESETTING_USERNAME,
-    signin_attempt_pop,
-    signin_attempt_save,
 )
-from signin.views import error_page, form_page
+from signin.views import error_page, form_page, signin_continue
 
 logger = logging.getLogger("accounts")
 
@@ -251,7 +247,9 @@ def signup_confirm(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your account is confirmed. Please sign in.")
             return signin_as(username)
         messages.success(request, "Your account is confirmed.")
-        return _signup_signin_continue(request, form.result)
+        return signin_continue(
+            request, form.result, next_url=resolve_url(settings.LOGIN_REDIRECT_URL)
+        )
     return form_page(request, "selfservice/signup_confirm.html", form, username=username)
 
 
@@ -259,18 +257,6 @@ def _signup_session(session: SessionBase, username: str) -> str:
     """The pool's Session from this browser's sign-up of `username`, if that is who confirms."""
     kept = session.get(SIGNUP_SESSION) or {}
     return str(kept.get("session") or "") if kept.get("username") == username else ""
-
-
-def _signup_signin_continue(request: HttpRequest, result: Tokens | Challenge) -> HttpResponse:
-    """As the sign-in form goes on: tokens sign the user in; a challenge goes to its step."""
-    next_url = resolve_url(settings.LOGIN_REDIRECT_URL)
-    signin_attempt_pop(request.session)  # a sign-in left unfinished here is replaced
-    if isinstance(result, Tokens):
-        sign_user_in(request, result, flow=FLOW_API)
-        signin_devices.refresh_bind(result)
-        return redirect(next_url)
-    signin_attempt_save(request.session, result, next_url=next_url)
-    return redirect(f"signin:{result.step}")
 
 
 @require_POST

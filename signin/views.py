@@ -66,7 +66,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         code_form = CodeSigninForm(request=request)
         return form_page(request, "signin/signin.html", form, code_form=code_form)
     signin_attempt_pop(request.session)  # a new sign-in replaces one left unfinished
-    return _signin_continue(request, form.result, next_url=form.next_url)
+    return signin_continue(request, form.result, next_url=form.next_url)
 
 
 @require_POST
@@ -80,7 +80,7 @@ def code(request: HttpRequest) -> HttpResponse:
         context = {"form": SigninForm(request=request), "code_form": form}
         return render(request, "signin/signin.html", context, status=form.failure_status)
     signin_attempt_pop(request.session)
-    return _signin_continue(request, form.result, next_url=resolve_url(settings.LOGIN_REDIRECT_URL))
+    return signin_continue(request, form.result, next_url=resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 @sensitive_post_parameters()  # every step's answer is a secret: a code, a password
@@ -107,21 +107,24 @@ def step(request: HttpRequest, *, step: str) -> HttpResponse:
         return redirect("signin:signin")
     form = form_class(request.POST or None, attempt=attempt, request=request)
     if request.method == "POST" and form.is_valid():
-        response = _signin_continue(request, form.result, attempt=attempt)
+        response = signin_continue(request, form.result, attempt=attempt)
         if getattr(form, "browser_id", ""):  # a device remembered: this browser keeps its id
             devices.browser_cookie_set(response, request, form.browser_id)
         return response
     return _step_page(request, form, attempt=attempt)
 
 
-def _signin_continue(
+def signin_continue(
     request: HttpRequest,
     result: Tokens | Challenge,
     *,
     attempt: SigninAttempt | None = None,
     next_url: str = "",
 ) -> HttpResponse:
-    """Tokens: sign in and go on. A challenge: keep it for this attempt and show its step."""
+    """Tokens: sign in and go on. A challenge: keep it for this attempt and show its step.
+
+    Also how a sign-up confirmed in the same browser goes on (selfservice.views).
+    """
     next_url = attempt.next_url if attempt else next_url
     if isinstance(result, Tokens):
         signin_attempt_pop(request.session)
