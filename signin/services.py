@@ -650,25 +650,32 @@ def tokens_refresh(
     return tokens
 
 
-_policy_cache: dict[str, tuple[float, PasswordPolicy]] = {}
-_policy_lock = threading.Lock()
+_pool_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+_pool_lock = threading.Lock()
 POLICY_CACHE_SECONDS = 10 * 60
+
+
+def pool_described() -> dict[str, Any] | None:
+    """The pool's settings (DescribeUserPool), kept POLICY_CACHE_SECONDS; None without an answer
+    (no AWS credentials, no permission): each caller then falls back on its own default."""
+    cached = _pool_cache.get(settings.COGNITO_USER_POOL_ID)
+    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
+        return cached[1]
+    try:
+        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
+    except (UserPoolError, KeyError):
+        return None
+    with _pool_lock:
+        _pool_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), pool)
+    return pool
 
 
 def password_policy_get() -> PasswordPolicy:
     """The pool's password policy in words (DescribeUserPool), else the configured text."""
-    cached = _policy_cache.get(settings.COGNITO_USER_POOL_ID)
-    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
-        return cached[1]
     try:
-        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)
-        policy = PasswordPolicy(rules=_policy_rules(pool["UserPool"]["Policies"]["PasswordPolicy"]))
-    except (UserPoolError, KeyError):
-        # No AWS credentials, no permission, or no answer: the configured description instead.
+        return PasswordPolicy(rules=_policy_rules(pool_described()["Policies"]["PasswordPolicy"]))
+    except (TypeError, KeyError):
         return PasswordPolicy(rules=(settings.COGNITO_PASSWORD_POLICY_TEXT,))
-    with _policy_lock:
-        _policy_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), policy)
-    return policy
 
 
 # --- the wire -----------------------------------------------------------------------------------
@@ -858,30 +865,15 @@ def secret_hash_param(username: str) -> dict[str, str]:
     return {"SecretHash": secret_hash(username)} if settings.COGNITO_CLIENT_SECRET else {}
 
 
-_factors_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
-
-
 def first_factors_offered() -> tuple[str, ...]:
     """The passwordless first factors the pool allows (SignInPolicy), as the app names them.
 
     The same for every visitor: which factors one account may use is never shown (see
     `first_factor_start`). Without an answer from the pool, none: the password form stays.
     """
-    cached = _factors_cache.get(settings.COGNITO_USER_POOL_ID)
-    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
-        return cached[1]
-    try:
-        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
-    except (UserPoolError, KeyError):
-        return ()
+    pool = pool_described() or {}
     allowed = (pool.get("Policies", {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors")
-    factors = tuple(kind for kind, name in FIRST_FACTORS.items() if name in (allowed or ()))
-    with _policy_lock:
-        _factors_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), factors)
-    return factors
-
-
-_devices_cache: dict[str, tuple[float, bool]] = {}
+    return tuple(kind for kind, name in FIRST_FACTORS.items() if name in (allowed or ()))
 
 
 def remember_device_offered() -> bool:
@@ -892,17 +884,10 @@ def remember_device_offered() -> bool:
     DeviceConfigurationType). Without an answer from the pool (no AWS credentials), offered: a
     pool that does not track devices sends no NewDeviceMetadata, and nothing is remembered.
     """
-    cached = _devices_cache.get(settings.COGNITO_USER_POOL_ID)
-    if cached and time.monotonic() - cached[0] < POLICY_CACHE_SECONDS:
-        return cached[1]
-    try:
-        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
-    except (UserPoolError, KeyError):
+    pool = pool_described()
+    if pool is None:
         return True
-    offered = bool((pool.get("DeviceConfiguration") or {}).get("ChallengeRequiredOnNewDevice"))
-    with _policy_lock:
-        _devices_cache[settings.COGNITO_USER_POOL_ID] = (time.monotonic(), offered)
-    return offered
+    return bool((pool.get("DeviceConfiguration") or {}).get("ChallengeRequiredOnNewDevice"))
 
 
 def _json_list(value: str | None) -> list[str]:
@@ -943,9 +928,8 @@ def password_rules_broken(*, password: str) -> tuple[str, ...]:
     Cognito's InvalidPasswordException names only the first broken rule: this names them all.
     """
     try:
-        pool = call("describe_user_pool", UserPoolId=settings.COGNITO_USER_POOL_ID)["UserPool"]
-        policy = pool["Policies"]["PasswordPolicy"]
-    except (UserPoolError, KeyError):
+        policy = pool_described()["Policies"]["PasswordPolicy"]  # type: ignore[index]
+    except (TypeError, KeyError):
         return ()
     minimum = int(policy.get("MinimumLength", 8))
     broken = [f"at least {minimum} characters"] if len(password) < minimum else []

@@ -292,7 +292,7 @@ def test_forgetting_another_device_says_it_is_that_device(emulator: Any, client:
 @pytest.fixture
 def fresh_pool_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The app reads the pool's DeviceConfiguration afresh (it keeps it ten minutes)."""
-    monkeypatch.setattr(services, "_devices_cache", {})
+    monkeypatch.setattr(services, "_pool_cache", {})
 
 
 def test_a_pool_whose_devices_do_not_skip_mfa_offers_no_remembering(

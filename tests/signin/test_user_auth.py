@@ -79,7 +79,7 @@ def test_a_factor_the_pool_does_not_allow_is_neither_offered_nor_taken(
     monkeypatch.setitem(
         policies, "SignInPolicy", {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}
     )
-    monkeypatch.setattr(userpool, "_factors_cache", {})
+    monkeypatch.setattr(userpool, "_pool_cache", {})
 
     page = client.get("/accounts/signin/").content.decode()
     refused = start(client, "grace", "sms")
