@@ -23,7 +23,7 @@ from tests.accounts.conftest import (  # noqa: F401 (autouse fixtures of the sit
     start_login,
 )
 
-from .api_flows import error_of, initiate_password, initiate_srp, secret_hash
+from .api_flows import error_of, initiate_password, initiate_srp, last_code, secret_hash
 from .flows import Browser, exchange, page_error, query_of, verify
 
 BOB_PASSWORD = next(u.password for u in seed.DEMO_USERS if u.username == "bob")
@@ -138,6 +138,22 @@ def test_admin_create_user_in_another_case_of_an_existing_username_is_refused(id
 
 def test_admin_create_user_of_a_new_name_is_accepted(idp: Any) -> None:
     assert _admin_create(idp, "Bobby")["User"]["Username"] == "Bobby"
+
+
+def test_a_password_reset_asked_and_confirmed_in_other_cases_is_bobs(
+    emulator: Emulator, idp: Any
+) -> None:
+    idp.forgot_password(ClientId=seed.CLIENT_ID, SecretHash=secret_hash("BOB"), Username="BOB")
+    idp.confirm_forgot_password(
+        ClientId=seed.CLIENT_ID,
+        SecretHash=secret_hash("Bob"),
+        Username="Bob",
+        ConfirmationCode=last_code(emulator, "bob@example.com"),
+        Password=NEW_PASSWORD,
+    )
+
+    assert _names_in_tokens(emulator, initiate_password(idp, "bob", NEW_PASSWORD)) == ("bob", "bob")
+    assert error_of(initiate_password, idp, "bob", BOB_PASSWORD)["Code"] == "NotAuthorizedException"
 
 
 def test_email_sign_in_attribute_matches_in_any_case(
