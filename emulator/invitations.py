@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from moto.cognitoidp.models import UserStatus
 
 from emulator import passwords
-from emulator.errors import InvalidParameter, ResourceNotFound, UserNotFound
+from emulator.errors import InvalidParameter, ResourceNotFound, UsernameExists, UserNotFound
 from emulator.native import text
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ def admin_create_user(state: EmulatorState, params: dict[str, Any]) -> dict[str,
         if user.status != UserStatus.FORCE_CHANGE_PASSWORD:
             raise InvalidParameter("User is already confirmed.")
     else:
+        # AWS's wording (moto's names the user); in a case-insensitive pool "Bob" is bob too.
+        if state.pool._get_user(username) is not None:
+            raise UsernameExists("User account already exists")
         attributes = [
             {"Name": str(a.get("Name")), "Value": str(a.get("Value"))}
             for a in params.get("UserAttributes") or []

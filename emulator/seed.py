@@ -8,6 +8,9 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 USER_POOL_NAME = "cognito-reference-demo"
 USER_POOL_ID = f"{REGION}_DEMOpool1"
+# As deploy/cognito-app.yaml creates the pool (AWS recommends it): "Bob" and "BOB" are bob.
+# Immutable after creation; emulator/usernames.py makes moto's lookup honour it.
+USERNAME_CONFIGURATION = {"CaseSensitive": False}
 CLIENT_NAME = "demo-web-app"
 CLIENT_ID = "4demo0app0client0id000001a"
 CLIENT_SECRET = "demo-client-secret-0123456789abcdefghijklmnopqrstuvwxyz0123"

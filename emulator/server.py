@@ -15,6 +15,7 @@ from emulator.inbox import Inbox
 from emulator.serving import QuietRequestHandler, serve_in_thread, shut_down
 from emulator.state import EmulatorState
 from emulator.tokens import install_moto_signing, process_keys, uninstall_moto_signing
+from emulator.usernames import install_case_insensitive_lookup, uninstall_case_insensitive_lookup
 
 
 class Emulator:
@@ -66,6 +67,7 @@ class Emulator:
         self.port = self._server.server_port
         self.state.set_url(f"http://{self.host}:{self.port}")
         install_moto_signing(self.state.tokens)
+        install_case_insensitive_lookup()
         self.state.federation.start()  # the local IdPs, each on a port of its own
         world.reset(self.state)
         self._thread = serve_in_thread(self._server, name="cognito-emulator")
@@ -73,10 +75,11 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving and give moto its own token signing back."""
+        """Stop serving and give moto its own token signing and user lookup back."""
         shut_down(self._server, self._thread)
         self._server = self._thread = None
         uninstall_moto_signing()
+        uninstall_case_insensitive_lookup()
         self.state.federation.stop()
         if Emulator._running is self:
             Emulator._running = None

@@ -90,6 +90,7 @@ def provision(state: EmulatorState) -> None:
             "Policies": {"PasswordPolicy": PASSWORD_POLICY},
             "AutoVerifiedAttributes": ["email"],
             "MfaConfiguration": "OPTIONAL",
+            "UsernameConfiguration": dict(seed.USERNAME_CONFIGURATION),
             "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
         },
     )

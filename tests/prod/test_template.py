@@ -227,6 +227,10 @@ def test_the_pool_has_the_demo_pools_password_policy_mfa_and_verification(
     assert "SmsMfaConfiguration" not in mfa
     assert pool["AutoVerifiedAttributes"] == demo["AutoVerifiedAttributes"]
     assert pool["UserAttributeUpdateSettings"] == demo["UserAttributeUpdateSettings"]
+    # "Bob" signs in as bob on AWS and in the emulator alike.
+    assert (
+        pool["UsernameConfiguration"] == demo["UsernameConfiguration"] == {"CaseSensitive": False}
+    )
 
 
 def test_the_groups_carry_the_demo_groups_roles_and_precedence(template: dict[str, Any]) -> None:
