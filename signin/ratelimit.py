@@ -74,7 +74,8 @@ def account_key(typed: str) -> str:
     An email resolves through the site's own users, whose email is stored only once the pool
     verified it, and only when exactly one user has it: no pool call (it would need admin
     credentials and cost a request per attempt), and an address nobody here owns stays its own
-    key. Cognito usernames are case-insensitive by default, hence the lower case.
+    key. Lower case, as the deployed pool matches names (UsernameConfiguration CaseSensitive
+    false, deploy/cognito-app.yaml): "Bob" and "bob" must share one counter, never two.
     """
     typed = typed.strip().lower()
     if "@" in typed:
