@@ -16,7 +16,16 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from emulator import branding, hostedsteps, pages, passwords, risk, selfservice
+from emulator import (
+    branding,
+    hostedpasskeys,
+    hostedsteps,
+    login,
+    pages,
+    passwords,
+    risk,
+    selfservice,
+)
 from emulator.authorize import (
     AuthorizeRequest,
     parse_authorize,
@@ -180,10 +189,13 @@ def new_password(state: EmulatorState, request: Request) -> Response:
     with state.lock:
         state.pending_signins.pop(pending_id, None)
         state.flows.hosted_steps.pop(pending_id, None)
+    passkey_ready = hostedpasskeys.take_ready_browser(state, pending_id)
     next_step = hostedsteps.start_mfa(state, user=user, query=pending.query)
     if next_step is None:
         risk.signed_in(state, user.username)
-        return sign_in_redirect(state, authorize_request, username=user.username)
+        return login.signed_in(state, request, authorize_request, user.username, passkey_ready)
+    if passkey_ready:
+        hostedpasskeys.remember_ready_browser(state, next_step)
     page = hostedsteps.code_page(state, csrf=csrf, pending=next_step)
     return _with_csrf_cookie(page, csrf_cookie)
 

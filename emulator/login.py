@@ -88,6 +88,8 @@ def login(state: EmulatorState, request: Request) -> Response:
         error = risk.BLOCKED
     elif user.status == UserStatus.FORCE_CHANGE_PASSWORD:
         pending = pend(state, user=user, query=query, kind="new_password")
+        if hostedpasskeys.browser_can_make_one(request):
+            hostedpasskeys.remember_ready_browser(state, pending)
         return _with_csrf_cookie(new_password_page(state, csrf=csrf, pending=pending), csrf_cookie)
     elif user.status != UserStatus.CONFIRMED:
         error = PASSWORD_RESET_REQUIRED
@@ -103,7 +105,7 @@ def login(state: EmulatorState, request: Request) -> Response:
     passkey_ready = hostedpasskeys.browser_can_make_one(request)
     if pending is None:
         risk.signed_in(state, user.username)
-        return _signed_in(state, request, authorize_request, user.username, passkey_ready)
+        return signed_in(state, request, authorize_request, user.username, passkey_ready)
     if passkey_ready:
         hostedpasskeys.remember_ready_browser(state, pending)
     return _with_csrf_cookie(code_page(state, csrf=csrf, pending=pending), csrf_cookie)
@@ -134,17 +136,18 @@ def mfa(state: EmulatorState, request: Request) -> Response:
     state.pending_signins.pop(pending_id, None)
     passkey_ready = hostedpasskeys.take_ready_browser(state, pending_id)
     risk.signed_in(state, pending.username)
-    return _signed_in(state, request, authorize_request, pending.username, passkey_ready)
+    return signed_in(state, request, authorize_request, pending.username, passkey_ready)
 
 
-def _signed_in(
+def signed_in(
     state: EmulatorState,
     request: Request,
     authorize_request: AuthorizeRequest,
     username: str,
     passkey_ready: bool,
 ) -> Response:
-    """A sign-in (a password, or an emailed code) is done: the passkey offer when due, else back."""
+    """A sign-in (a password, a new one, or an emailed code) is done: the passkey offer when due,
+    else back to the app."""
     if passkey_ready:
         offer = hostedpasskeys.offer(state, request, authorize_request, username=username)
         if offer is not None:

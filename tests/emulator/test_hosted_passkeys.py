@@ -121,6 +121,27 @@ def test_add_a_passkey_keeps_it_and_signs_in(emulator: Emulator) -> None:
     assert passkeys(emulator, "bob") == [authenticator.id]
 
 
+def test_after_a_temporary_password_is_replaced_the_offer_comes_too(emulator: Emulator) -> None:
+    def new_password(ready: bool) -> requests.Response:
+        browser = Browser(emulator)
+        step = password_sign_in(browser, "frank", ready=ready)
+        return browser.post(
+            "/newPassword",
+            data={
+                "_csrf": CSRF.search(step.text).group(1),
+                "pending": PENDING.search(step.text).group(1),
+                "password": "Frank-N3w-Passw0rd!",
+            },
+        )
+
+    offered = new_password(ready=True)
+    emulator.reset()
+    not_offered = new_password(ready=False)
+
+    assert OFFER in offered.text and options_of(offered)["user"]["name"] == "frank"
+    signed_in_to_app(not_offered)
+
+
 def test_a_refused_passkey_shows_the_offer_again_with_the_reason(emulator: Emulator) -> None:
     browser = Browser(emulator)
     offer = password_sign_in(browser, "bob", ready=True)
